@@ -1,0 +1,19 @@
+# Shortcuts; each target calls the same scripts a fresh clone uses.
+.PHONY: run test ci lint format
+
+run:
+	python3 scripts/dev.py run
+
+test:
+	python3 scripts/dev.py test
+
+ci:
+	.ci/run
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .

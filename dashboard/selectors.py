@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from deadletters.models import DeadLetter
+from webhooks.models import WebhookEvent
+
+
+@dataclass
+class TodayCounts:
+    since: datetime
+    received: int
+    delivered: int
+    dead_lettered: int
+    open_dead_letters: int
+    pending: int
+
+
+def start_of_utc_day(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    return now.astimezone(timezone.get_fixed_timezone(0)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def today_counts(now: datetime | None = None) -> TodayCounts:
+    """Counts since midnight UTC; each is a range scan on an indexed column, never the whole table."""
+    since = start_of_utc_day(now)
+    return TodayCounts(
+        since=since,
+        received=WebhookEvent.objects.filter(received_at__gte=since).count(),
+        delivered=WebhookEvent.objects.filter(delivered_at__gte=since).count(),
+        dead_lettered=DeadLetter.objects.filter(created_at__gte=since).count(),
+        open_dead_letters=DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count(),
+        pending=WebhookEvent.objects.filter(
+            status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.DELIVERING]
+        ).count(),
+    )
+
+
+def recent_events(limit: int = 10):
+    return list(WebhookEvent.objects.order_by("-received_at", "-pk").defer("body", "headers")[:limit])
+
+
+def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    since = start_of_utc_day(now)
+    return since, since + timedelta(days=1)

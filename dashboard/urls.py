@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("audit/", views.audit, name="audit"),
+]

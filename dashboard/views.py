@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dashboard import selectors
+from dashboard.models import AuditEntry
+from timedify_ops.pagination import BadCursor, keyset_page
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    context = {
+        "counts": selectors.today_counts(),
+        "recent_events": selectors.recent_events(),
+        "poll_seconds": settings.OVERVIEW_POLL_SECONDS,
+    }
+    template = "dashboard/overview.html#counts" if request.htmx else "dashboard/overview.html"
+    return render(request, template, context)
+
+
+@require_GET
+def audit(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.all()
+    errors = []
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor_name=actor)
+    try:
+        page = keyset_page(entries, cursor=request.GET.get("after"), page_size=AUDIT_PAGE_SIZE)
+    except BadCursor as error:
+        errors.append(str(error))
+        page = keyset_page(entries, cursor=None, page_size=AUDIT_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "dashboard/audit.html",
+        {"page": page, "errors": errors, "action": action, "actor": actor, "base_query": query.urlencode()},
+    )

@@ -1,0 +1,244 @@
+"""Settings, read from the environment through strict helpers (timedify_ops.lib.env).
+
+Production (DJANGO_DEBUG off): every required variable must be set and well formed,
+or start-up stops with a message naming it. Embedded default (DATABASE_URL unset):
+SQLite under var/. With DJANGO_DEBUG on, var/dev.env (written by `scripts/dev.py run`)
+supplies development secrets that the environment overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from timedify_ops.devenv import DEV_ENV_FILE
+from timedify_ops.lib.env import ConfigError, Env, read_env_file
+from timedify_ops.lib.retry import RetryBudget
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("TIMEDIFY_VAR_DIR") or BASE_DIR / "var")
+
+
+def _fail(error: ConfigError):
+    sys.stderr.write(f"timedify-ops: configuration error: {error}\n")
+    raise SystemExit(2)
+
+
+try:
+    DEBUG = Env().bool("DJANGO_DEBUG", default=False)
+    env = Env(defaults=read_env_file(DEV_ENV_FILE) if DEBUG else None)
+    SECRET_KEY = env.secret("DJANGO_SECRET_KEY", min_length=32)
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else None)
+    if not ALLOWED_HOSTS:
+        raise ConfigError("ALLOWED_HOSTS is not set (comma-separated host names, e.g. myapp.fly.dev)")
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+    DATABASE_URL = env.raw("DATABASE_URL")
+    REDIS_URL = env.url("REDIS_URL", default=None, schemes=("redis", "rediss", "unix"))
+
+    SHOPIFY_API_SECRET = env.secret("SHOPIFY_API_SECRET", min_length=8)
+    SHOPIFY_API_SECRET_PREVIOUS = env.secret("SHOPIFY_API_SECRET_PREVIOUS", default="", min_length=8)
+    WEBHOOK_TARGET_URL = env.url("WEBHOOK_TARGET_URL", default="http://127.0.0.1:8765/webhooks" if DEBUG else None)
+    if WEBHOOK_TARGET_URL is None:
+        raise ConfigError("WEBHOOK_TARGET_URL is not set (the app's webhook endpoint events are forwarded to)")
+    # Per-topic overrides: WEBHOOK_TARGET_OVERRIDES="customers/redact=https://…,shop/redact=https://…"
+    WEBHOOK_TARGET_OVERRIDES = env.mapping("WEBHOOK_TARGET_OVERRIDES")
+    for _topic, _url in WEBHOOK_TARGET_OVERRIDES.items():
+        from timedify_ops.lib.env import check_url
+
+        check_url(f"WEBHOOK_TARGET_OVERRIDES[{_topic}]", _url)
+    WEBHOOK_TOPICS = env.list(
+        "WEBHOOK_TOPICS",
+        default=[
+            "app/uninstalled",
+            "app/scopes_update",
+            "customers/data_request",
+            "customers/redact",
+            "shop/redact",
+            "app_subscriptions/update",
+        ],
+    )
+    WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024, minimum=1024)
+    APP_HEALTH_URL = env.url("APP_HEALTH_URL", default="http://127.0.0.1:8765/health" if DEBUG else None)
+    if APP_HEALTH_URL is None:
+        raise ConfigError("APP_HEALTH_URL is not set (the monitored app's own health endpoint)")
+    LOG_INGEST_TOKEN = env.secret("LOG_INGEST_TOKEN")
+    METRICS_TOKEN = env.secret("METRICS_TOKEN")
+
+    # Delivery: Shopify's own timeouts (1 s to connect, 5 s in all) and the retry budget.
+    DELIVERY_CONNECT_TIMEOUT_S = env.float("DELIVERY_CONNECT_TIMEOUT_S", default=1.0, minimum=0.01)
+    DELIVERY_TIMEOUT_S = env.float("DELIVERY_TIMEOUT_S", default=5.0, minimum=0.01)
+    DELIVERY_RETRY_BUDGET = RetryBudget(
+        base_ms=env.int("DELIVERY_RETRY_BASE_MS", default=300, minimum=0),
+        retries=env.int("DELIVERY_RETRIES", default=4, minimum=0),
+        retry_after_cap_s=env.float("DELIVERY_RETRY_AFTER_CAP_S", default=5.0, minimum=0),
+    )
+    # An event still `received` this long after it was enqueued, or `delivering` past its
+    # lease, is re-enqueued by the sweeper (a lost enqueue or a killed worker).
+    WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=120, minimum=1)
+    Q_WORKERS = env.int("Q_WORKERS", default=4, minimum=1)
+    OVERVIEW_POLL_SECONDS = env.int("OVERVIEW_POLL_SECONDS", default=10, minimum=1)
+    Q_LOG_LEVEL = env.str("Q_LOG_LEVEL", default="WARNING").upper()
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
+    _fail(error)
+
+_worst_delivery_s = DELIVERY_RETRY_BUDGET.worst_case_s(DELIVERY_TIMEOUT_S)
+# django-q2 kills a task after `timeout`; `retry` must exceed it or a slow task runs twice.
+Q_TIMEOUT_S = int(_worst_delivery_s) + 30
+DELIVERY_LEASE_SECONDS = Q_TIMEOUT_S + 30
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "webhooks",
+    "deadletters",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs login unless it is marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "timedify_ops.middleware.RoleRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "timedify_ops.urls"
+WSGI_APPLICATION = "timedify_ops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            # {% partialdef %} in every template without a {% load %}.
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "timedify_ops.navigation.navigation",
+            ],
+        },
+    }
+]
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "timedify.sqlite3",
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
+    # django-q2's ORM broker and the ingress queue for it instead of failing with
+    # "database is locked" halfway through a transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Security: production defaults; Fly's proxy terminates TLS and sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /health is probed by Fly over plain HTTP inside its network.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = 0 if DEBUG else 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# django-q2: ORM broker by default, Redis when REDIS_URL is set.
+Q_CLUSTER = {
+    "name": "timedify",
+    "workers": Q_WORKERS,
+    "timeout": Q_TIMEOUT_S,
+    "retry": Q_TIMEOUT_S + 30,  # must exceed timeout, or a slow task is handed out twice
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": 500,  # successful results kept; failures are kept until retention trims them
+    "catch_up": False,  # after downtime, run each schedule once, not once per missed slot
+    "queue_limit": Q_WORKERS * 4,
+    "poll": 0.2,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # timedify-ops' own important events (failed deliveries, dead letters, replays …).
+        "timedify_ops.events": {"level": "INFO"},
+        "django_q": {"level": Q_LOG_LEVEL},
+    },
+}

@@ -1,0 +1,364 @@
+"""The webhook pipeline: record once, enqueue, deliver with the retry budget, dead-letter.
+
+URL → view (webhooks.views.ingress) → record_event → enqueue_delivery
+django-q2 worker → webhooks.tasks.deliver → deliver_event → run_attempts
+schedule "sweep-stale-events" → sweep_stale_events
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_q.tasks import async_task
+
+from deadletters.models import DeadLetter
+from timedify_ops.lib import shopify_headers, signing
+from timedify_ops.lib.retry import is_retryable_status, parse_retry_after
+from webhooks.models import DeliveryAttempt, WebhookEvent
+
+events_log = logging.getLogger("timedify_ops.events")
+
+EXCERPT_BYTES = 2048
+DELIVERY_TASK = "webhooks.tasks.deliver"
+
+
+# --------------------------------------------------------------------------- receive
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: WebhookEvent | None
+    duplicate: bool
+
+
+def _parse_triggered_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def record_event(
+    *, body: bytes, headers: dict[str, str], topic: str, shop_domain: str, webhook_id: str, synthetic: bool = False
+) -> Recorded:
+    """Store the event and enqueue its delivery in one transaction; a repeated
+    Webhook-Id is counted on the first event instead.
+
+    Raises django.db.DatabaseError when nothing could be stored (the view answers 503).
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                webhook_id=webhook_id,
+                event_id=(shopify_headers.get(headers, shopify_headers.EVENT_ID) or "")[:255],
+                topic=topic,
+                shop_domain=shop_domain,
+                api_version=(shopify_headers.get(headers, shopify_headers.API_VERSION) or "")[:32],
+                triggered_at=_parse_triggered_at(shopify_headers.get(headers, shopify_headers.TRIGGERED_AT)),
+                received_at=now,
+                body=body,
+                body_size=len(body),
+                headers=shopify_headers.redact(headers),
+                synthetic=synthetic,
+                enqueued_at=now,
+            )
+            enqueue_delivery(event.pk)
+    except IntegrityError:
+        # The unique webhook_id refused a second copy (possibly one that arrived at the
+        # same moment on another worker: the insert waited for it to commit).
+        counted = WebhookEvent.objects.filter(webhook_id=webhook_id).update(
+            duplicates=F("duplicates") + 1, last_duplicate_at=now
+        )
+        if counted:
+            return Recorded(event=None, duplicate=True)
+        raise
+    return Recorded(event=event, duplicate=False)
+
+
+def enqueue_delivery(event_pk: int) -> None:
+    """Queue the delivery task.
+
+    With the ORM broker the queue row is written in the caller's transaction, so an
+    event and its task exist together or not at all. With Redis the push waits for
+    the commit (a worker must find the row); if Redis fails then, the sweeper
+    re-enqueues the event later.
+    """
+    if settings.REDIS_URL:
+        transaction.on_commit(lambda: _push(event_pk), robust=True)
+    else:
+        _push(event_pk)
+
+
+def _push(event_pk: int) -> None:
+    # save=False: DeliveryAttempt rows are the record; django-q2's result table is not needed.
+    async_task(DELIVERY_TASK, event_pk, task_name=f"deliver-{event_pk}", group="deliveries", save=False)
+
+
+# --------------------------------------------------------------------------- deliver
+
+
+@dataclass
+class AttemptResult:
+    status_code: int | None
+    error: str
+    excerpt: str
+    duration_ms: float
+    retry_after_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code <= 299
+
+    @property
+    def retryable(self) -> bool:
+        return self.status_code is None or is_retryable_status(self.status_code)
+
+    def describe(self) -> str:
+        if self.status_code is None:
+            return f"network error: {self.error}"
+        if 300 <= self.status_code <= 399:
+            return f"HTTP {self.status_code} (a redirect counts as a failure)"
+        return f"HTTP {self.status_code}"
+
+
+@dataclass
+class Outcome:
+    delivered: bool
+    attempts: int
+    last: AttemptResult | None
+    reason: str = ""
+
+
+_client: httpx.Client | None = None
+_client_timeouts: tuple[float, float] | None = None
+
+
+def http_client() -> httpx.Client:
+    """One pooled client per process (each django-q2 worker is its own process),
+    rebuilt if the timeout settings change."""
+    global _client, _client_timeouts
+    timeouts = (settings.DELIVERY_TIMEOUT_S, settings.DELIVERY_CONNECT_TIMEOUT_S)
+    if _client is None or _client_timeouts != timeouts:
+        _client_timeouts = timeouts
+        _client = httpx.Client(
+            timeout=httpx.Timeout(settings.DELIVERY_TIMEOUT_S, connect=settings.DELIVERY_CONNECT_TIMEOUT_S),
+            follow_redirects=False,
+            headers={"User-Agent": "timedify-ops/1 (webhook forwarder)"},
+        )
+    return _client
+
+
+def target_url_for(topic: str) -> str:
+    return settings.WEBHOOK_TARGET_OVERRIDES.get(topic, settings.WEBHOOK_TARGET_URL)
+
+
+def outgoing_headers(event: WebhookEvent, *, attempt_number: int, extra: dict[str, str] | None = None) -> dict:
+    """The original Shopify headers, a fresh HMAC over the exact body bytes, and our own markers."""
+    headers = shopify_headers.shopify_headers(event.headers)
+    prefix = "X-Shopify-" if any(name.lower().startswith("x-shopify-") for name in headers) else "Shopify-"
+    headers[f"{prefix}Hmac-Sha256"] = signing.sign(event.body_bytes, settings.SHOPIFY_API_SECRET)
+    headers["Content-Type"] = "application/json"
+    headers["X-Timedify-Attempt"] = str(attempt_number)
+    headers["X-Timedify-Event"] = str(event.pk)
+    if event.synthetic:
+        headers["X-Timedify-Synthetic"] = "1"
+    headers.update(extra or {})
+    return headers
+
+
+def post_once(url: str, body: bytes, headers: dict[str, str], deadline_s: float) -> AttemptResult:
+    """One POST. Reads at most EXCERPT_BYTES of the answer; gives up at the total deadline."""
+    started = time.perf_counter()
+    try:
+        with http_client().stream("POST", url, content=body, headers=headers) as response:
+            chunks = bytearray()
+            for chunk in response.iter_raw():
+                chunks.extend(chunk)
+                if len(chunks) >= EXCERPT_BYTES or time.perf_counter() - started > deadline_s:
+                    break
+            excerpt = bytes(chunks[:EXCERPT_BYTES]).decode("utf-8", "replace")
+            retry_after = (
+                parse_retry_after(response.headers.get("Retry-After")) if response.status_code == 429 else None
+            )
+            return AttemptResult(
+                status_code=response.status_code,
+                error="",
+                excerpt=excerpt,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                retry_after_s=retry_after,
+            )
+    except httpx.TimeoutException as error:
+        message = f"timeout ({type(error).__name__})"
+    except httpx.HTTPError as error:
+        message = f"{type(error).__name__}: {error}"[:500]
+    return AttemptResult(
+        status_code=None, error=message, excerpt="", duration_ms=(time.perf_counter() - started) * 1000
+    )
+
+
+def run_attempts(
+    event: WebhookEvent,
+    *,
+    replayed_by=None,
+    extra_headers: dict[str, str] | None = None,
+    sleep=time.sleep,
+) -> Outcome:
+    """Deliver `event` within the retry budget; every try becomes a DeliveryAttempt.
+
+    1. POST the stored body, re-signed, to the topic's target.
+    2. 2xx → done. 3xx and 4xx other than 408/429 → permanent failure, stop.
+    3. Otherwise wait (300 → 600 → 1200 → 2400 ms; Retry-After may lengthen it) and retry.
+    4. After the last retry → failure with the reason.
+    The caller owns the claim on the event and decides what success or failure means.
+    """
+    budget = settings.DELIVERY_RETRY_BUDGET
+    url = target_url_for(event.topic)
+    last: AttemptResult | None = None
+    for attempt in range(1, budget.max_attempts + 1):
+        if attempt > 1:
+            sleep(budget.delay_s(attempt - 1, last.retry_after_s if last else None))
+        number = event.attempts + 1
+        started_at = timezone.now()
+        last = post_once(
+            url,
+            event.body_bytes,
+            outgoing_headers(event, attempt_number=number, extra=extra_headers),
+            deadline_s=settings.DELIVERY_TIMEOUT_S,
+        )
+        with transaction.atomic():
+            DeliveryAttempt.objects.create(
+                event=event,
+                number=number,
+                started_at=started_at,
+                duration_ms=round(last.duration_ms, 3),
+                status_code=last.status_code,
+                error=last.error,
+                response_excerpt=last.excerpt[:EXCERPT_BYTES],
+                target_url=url[:500],
+                is_replay=replayed_by is not None or bool(extra_headers and "X-Timedify-Replay" in extra_headers),
+                replayed_by=replayed_by,
+            )
+            WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+        event.attempts = number
+        if last.ok:
+            return Outcome(delivered=True, attempts=attempt, last=last)
+        if not last.retryable:
+            return Outcome(
+                delivered=False, attempts=attempt, last=last, reason=f"{last.describe()}: permanent, not retried"
+            )
+    tries = "attempt" if budget.max_attempts == 1 else "attempts"
+    return Outcome(
+        delivered=False,
+        attempts=budget.max_attempts,
+        last=last,
+        reason=f"{last.describe()} after {budget.max_attempts} {tries} (retry budget spent)",
+    )
+
+
+def claim_event(event_pk: int) -> uuid.UUID | None:
+    """Take the event for delivery, or None if another worker holds a live claim or it is done.
+
+    A `delivering` event whose lease ran out belonged to a worker that died; it may be taken over.
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = (
+        WebhookEvent.objects.filter(pk=event_pk)
+        .filter(Q(status=WebhookEvent.Status.RECEIVED) | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now))
+        .update(
+            status=WebhookEvent.Status.DELIVERING,
+            claim_token=token,
+            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        )
+    )
+    return token if claimed == 1 else None
+
+
+def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
+    """The delivery task: claim, run the attempts, then mark delivered or dead-letter."""
+    token = claim_event(event_pk)
+    if token is None:
+        return "skipped: already claimed or finished"
+    event = WebhookEvent.objects.get(pk=event_pk)
+    outcome = run_attempts(event, sleep=sleep)
+    if outcome.delivered:
+        done = WebhookEvent.objects.filter(pk=event_pk, claim_token=token).update(
+            status=WebhookEvent.Status.DELIVERED, delivered_at=timezone.now(), claim_token=None, lease_until=None
+        )
+        return "delivered" if done else "delivered, but the claim had been taken over"
+    dead_letter_event(event, token, outcome)
+    return f"dead-lettered: {outcome.reason}"
+
+
+def dead_letter_event(event: WebhookEvent, token: uuid.UUID, outcome: Outcome) -> DeadLetter | None:
+    with transaction.atomic():
+        moved = WebhookEvent.objects.filter(pk=event.pk, claim_token=token).update(
+            status=WebhookEvent.Status.DEAD_LETTERED, claim_token=None, lease_until=None
+        )
+        if not moved:
+            return None
+        letter, _ = DeadLetter.objects.update_or_create(
+            event=event,
+            defaults={
+                "status": DeadLetter.Status.OPEN,
+                "reason": outcome.reason,
+                "topic": event.topic,
+                "shop_domain": event.shop_domain,
+                "last_status_code": outcome.last.status_code if outcome.last else None,
+                "last_error": (outcome.last.error or outcome.last.excerpt[:500]) if outcome.last else "",
+                "created_at": timezone.now(),
+            },
+        )
+    events_log.warning(
+        "webhook dead-lettered: topic=%s shop=%s webhook_id=%s reason=%s",
+        event.topic,
+        event.shop_domain,
+        event.webhook_id,
+        outcome.reason,
+    )
+    return letter
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def sweep_stale_events(batch: int = 500) -> dict[str, int]:
+    """Re-enqueue events that should be moving but are not.
+
+    1. `received` and enqueued more than WEBHOOK_STALE_SECONDS ago: the enqueue was lost
+       (e.g. Redis refused it after the commit) or the queue is far behind.
+    2. `delivering` with an expired lease: the worker died mid-delivery.
+    Each is re-enqueued (and its enqueued_at moved on); the claim in deliver_event makes
+    an extra task for an event that is in fact moving a no-op.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS)
+    pending = WebhookEvent.objects.filter(
+        Q(status=WebhookEvent.Status.RECEIVED, enqueued_at__lt=stale_before)
+        | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now)
+    )
+    # Ordered by the partial index's column so the scan stays inside it.
+    pks = list(pending.order_by("enqueued_at").values_list("pk", flat=True)[:batch])
+    for pk in pks:
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk=pk).update(enqueued_at=now)
+            enqueue_delivery(pk)
+    if pks:
+        events_log.warning("sweeper re-enqueued %d stale webhook event(s)", len(pks))
+    return {"requeued": len(pks)}
