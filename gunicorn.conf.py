@@ -16,4 +16,6 @@ accesslog = "-"
 errorlog = "-"
 # %(L)s is the request time in seconds (decimal).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%(a)s"'
+# The control socket lives at one path per user; several gunicorns on a machine would fight over it.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")

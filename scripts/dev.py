@@ -91,8 +91,11 @@ def run(argv: list[str]) -> int:
             ],
             cwd=ROOT,
             env=env,
+            start_new_session=True,
         ),
-        "worker": subprocess.Popen([str(PYTHON), "manage.py", "qcluster"], cwd=ROOT, env=env),
+        # Own process groups: this script decides the shutdown order, and a stuck
+        # worker's whole tree can be killed.
+        "worker": subprocess.Popen([str(PYTHON), "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True),
     }
     say(f"timedify-ops is running on http://127.0.0.1:{port}/ (web + worker); Ctrl-C stops both")
 
@@ -105,9 +108,16 @@ def run(argv: list[str]) -> int:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    def interrupted(*_):
+        say("stopping web and worker")
+        stop()
+        sys.exit(0)
+
+    # Installed explicitly: a shell may start this script with SIGINT ignored.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     try:
         while True:
             for name, process in processes.items():
@@ -117,10 +127,8 @@ def run(argv: list[str]) -> int:
                     stop()
                     return code or 1
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        say("stopping web and worker")
+    finally:
         stop()
-        return 0
 
 
 def test(argv: list[str]) -> int:

@@ -77,7 +77,7 @@ def test_500_five_times_dead_letters_with_the_backoff_spacing(client, target, em
         for earlier, later in zip(attempts, attempts[1:], strict=False)
     ]
     for gap, expected in zip(gaps, [0.3, 0.6, 1.2, 2.4], strict=True):
-        assert expected - 0.005 <= gap <= expected * 1.1 + 0.25, gaps
+        assert expected - 0.005 <= gap <= expected * 1.1 + 0.5, gaps
     letter = DeadLetter.objects.get(event=event)
     assert letter.status == DeadLetter.Status.OPEN
     assert letter.reason == "HTTP 500 after 5 attempts (retry budget spent)"
@@ -166,7 +166,7 @@ def test_a_slow_target_hits_the_5_second_timeout(client, target, settings, empty
     assert attempt.status_code is None
     assert attempt.error.startswith("timeout")
     assert 4.9 <= attempt.duration_ms / 1000 <= 6.0
-    assert elapsed < 6.4
+    assert elapsed < 6.4  # the target still sleeps: the client gave up
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.DEAD_LETTERED
 
