@@ -224,6 +224,8 @@ Q_CLUSTER = {
     "queue_limit": Q_WORKERS * 4,
     "poll": 0.2,
     "label": "Task queue",
+    # django-q2 logs every enqueue at INFO through its own handler: one stderr line per webhook.
+    "log_level": Q_LOG_LEVEL,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
