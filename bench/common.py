@@ -47,6 +47,7 @@ def throwaway_database(name: str):
 def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DJANGO_SETTINGS_MODULE="bench.settings", DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
+    env["TELEMETRY_FLUSH_SECONDS"] = "5"  # as in production: the flush thread runs
     env.update(extra)
     return env
 

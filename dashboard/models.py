@@ -71,3 +71,75 @@ class JobRun(models.Model):
         self.result = result
         self.error = error
         self.save(update_fields=["finished_at", "ok", "duration_ms", "result", "error"])
+
+
+def _bucket_fields():
+    from timedify_ops.lib.histogram import BUCKETS
+
+    return [f"b{index:02d}" for index in range(BUCKETS)]
+
+
+BUCKET_FIELDS = _bucket_fields()
+
+
+class LatencyMinute(models.Model):
+    """One minute of a latency histogram, summed over every process that measured it.
+
+    Written only by additive upserts (dashboard.telemetry.flush_batch). series "ingress" has
+    labels like "outcome=accepted,synthetic=0"; the SLO rollups and /metrics read it.
+    """
+
+    series = models.CharField(max_length=40)
+    minute = models.DateTimeField()
+    labels = models.CharField(max_length=200, blank=True, default="")
+    count = models.BigIntegerField(default=0)
+    sum_ms = models.FloatField(default=0)
+    # Bucket counts, edges in timedify_ops.lib.histogram.EDGES_MS (b00 ≤ 1 ms … b15 > 10 s).
+    b00 = models.BigIntegerField(default=0)
+    b01 = models.BigIntegerField(default=0)
+    b02 = models.BigIntegerField(default=0)
+    b03 = models.BigIntegerField(default=0)
+    b04 = models.BigIntegerField(default=0)
+    b05 = models.BigIntegerField(default=0)
+    b06 = models.BigIntegerField(default=0)
+    b07 = models.BigIntegerField(default=0)
+    b08 = models.BigIntegerField(default=0)
+    b09 = models.BigIntegerField(default=0)
+    b10 = models.BigIntegerField(default=0)
+    b11 = models.BigIntegerField(default=0)
+    b12 = models.BigIntegerField(default=0)
+    b13 = models.BigIntegerField(default=0)
+    b14 = models.BigIntegerField(default=0)
+    b15 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target; also serves "series over a time range".
+            models.UniqueConstraint(fields=["series", "minute", "labels"], name="latency_minute_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.minute:%Y-%m-%d %H:%M} {self.labels}: {self.count}"
+
+    def histogram(self):
+        from timedify_ops.lib.histogram import Histogram
+
+        return Histogram.from_counts([getattr(self, name) for name in BUCKET_FIELDS], self.sum_ms)
+
+    def label_dict(self) -> dict[str, str]:
+        return dict(item.split("=", 1) for item in self.labels.split(",") if "=" in item)
+
+
+class MetricCounter(models.Model):
+    """A cumulative counter summed over processes (the /metrics `_total` series)."""
+
+    name = models.CharField(max_length=80)
+    labels = models.CharField(max_length=200, blank=True, default="")
+    value = models.FloatField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels"], name="metric_counter_key")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.labels}}} {self.value}"

@@ -80,6 +80,9 @@ try:
     # lease, is re-enqueued by the sweeper (a lost enqueue or a killed worker).
     WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=120, minimum=1)
     Q_WORKERS = env.int("Q_WORKERS", default=4, minimum=1)
+    # Per-process telemetry is flushed this often (0 = only on demand, as in tests); a crash
+    # loses at most this many seconds of one process's latency figures.
+    TELEMETRY_FLUSH_SECONDS = env.float("TELEMETRY_FLUSH_SECONDS", default=5.0, minimum=0)
     OVERVIEW_POLL_SECONDS = env.int("OVERVIEW_POLL_SECONDS", default=10, minimum=1)
     Q_LOG_LEVEL = env.str("Q_LOG_LEVEL", default="WARNING").upper()
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -109,6 +112,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the measured ingress time covers the whole stack.
+    "webhooks.middleware.IngressTelemetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

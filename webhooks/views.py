@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 SYNTHETIC_HEADER = "X-Timedify-Synthetic"
 
 
-def _answer(status: int, message: str, **extra) -> JsonResponse:
+def _answer(request: HttpRequest, status: int, outcome: str, message: str, **extra) -> JsonResponse:
+    # Read by IngressTelemetryMiddleware: the SLOs and /metrics count by outcome.
+    request.timedify_outcome = outcome
     return JsonResponse({"status": message, **extra} if status == 200 else {"error": message, **extra}, status=status)
 
 
@@ -53,17 +55,20 @@ def read_limited_body(request: HttpRequest, limit: int) -> bytes | None:
 def ingress(request: HttpRequest, topic: str | None = None) -> JsonResponse:
     body = read_limited_body(request, settings.WEBHOOK_MAX_BYTES)
     if body is None:
-        return _answer(413, f"body larger than WEBHOOK_MAX_BYTES ({settings.WEBHOOK_MAX_BYTES} bytes)")
+        return _answer(
+            request, 413, "too_large", f"body larger than WEBHOOK_MAX_BYTES ({settings.WEBHOOK_MAX_BYTES} bytes)"
+        )
 
     headers = shopify_headers.headers_from_meta(request.META)
     signature = shopify_headers.get(headers, shopify_headers.HMAC)
     secrets = [settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_PREVIOUS]
     if not signature:
-        return _answer(401, "missing X-Shopify-Hmac-Sha256 header")
+        return _answer(request, 401, "unauthorized", "missing X-Shopify-Hmac-Sha256 header")
     if not signing.verify(body, signature, secrets):
-        return _answer(401, "HMAC signature does not match the body")
+        return _answer(request, 401, "unauthorized", "HMAC signature does not match the body")
 
     topic_header = shopify_headers.get(headers, shopify_headers.TOPIC)
+    request.timedify_topic = (topic_header or "").lower()[:100]
     shop = shopify_headers.get(headers, shopify_headers.SHOP_DOMAIN)
     webhook_id = shopify_headers.get(headers, shopify_headers.WEBHOOK_ID)
     missing = [
@@ -73,13 +78,18 @@ def ingress(request: HttpRequest, topic: str | None = None) -> JsonResponse:
     ]
     if missing:
         names = ", ".join(f"X-Shopify-{name}" for name in missing)
-        return _answer(400, f"missing required header(s): {names}")
+        return _answer(request, 400, "bad_request", f"missing required header(s): {names}")
     if len(webhook_id) > 255 or len(shop) > 255 or len(topic_header) > 100:
-        return _answer(400, "a Shopify header is longer than allowed (Webhook-Id/Shop-Domain 255, Topic 100)")
+        return _answer(
+            request,
+            400,
+            "bad_request",
+            "a Shopify header is longer than allowed (Webhook-Id/Shop-Domain 255, Topic 100)",
+        )
     try:
         json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return _answer(400, "body is not valid JSON")
+        return _answer(request, 400, "bad_request", "body is not valid JSON")
 
     try:
         recorded = services.record_event(
@@ -92,7 +102,7 @@ def ingress(request: HttpRequest, topic: str | None = None) -> JsonResponse:
         )
     except DatabaseError:
         logger.exception("could not store webhook %s", webhook_id)
-        return _answer(503, "the event could not be stored; retry later")
+        return _answer(request, 503, "unavailable", "the event could not be stored; retry later")
     if recorded.duplicate:
-        return _answer(200, "duplicate", webhook_id=webhook_id)
-    return _answer(200, "accepted", webhook_id=webhook_id)
+        return _answer(request, 200, "duplicate", "duplicate", webhook_id=webhook_id)
+    return _answer(request, 200, "accepted", "accepted", webhook_id=webhook_id)
