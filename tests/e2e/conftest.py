@@ -48,6 +48,10 @@ def page(browser):
     context.close()
 
 
+# Note for page tests: the content security policy forbids eval, so Playwright's
+# `page.wait_for_function("…string…")` fails; wait with `expect(locator)` instead.
+
+
 def login(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)

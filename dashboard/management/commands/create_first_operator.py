@@ -26,7 +26,7 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             # A superuser, so the first account can also add the others in /admin/.
             user = User.objects.create_superuser(username=username, password=password, email="")
-            user.groups.add(Group.objects.get(name=OPERATOR))
+            user.groups.add(Group.objects.get_or_create(name=OPERATOR)[0])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created the first operator.\n  username: {username}\n  password: {password}\n"
