@@ -15,3 +15,6 @@ class DashboardConfig(AppConfig):
     def ready(self):
         # The schedules in timedify_ops.schedules are written after every migrate.
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="timedify-sync-schedules")
+        from dashboard import querytelemetry
+
+        querytelemetry.connect()

@@ -82,19 +82,14 @@ def _bucket_fields():
 BUCKET_FIELDS = _bucket_fields()
 
 
-class LatencyMinute(models.Model):
-    """One minute of a latency histogram, summed over every process that measured it.
-
-    Written only by additive upserts (dashboard.telemetry.flush_batch). series "ingress" has
-    labels like "outcome=accepted,synthetic=0"; the SLO rollups and /metrics read it.
-    """
+class HistogramColumns(models.Model):
+    """Bucket counts of a latency histogram; edges in timedify_ops.lib.histogram.EDGES_MS
+    (b00 ≤ 1 ms … b15 > 10 s). Rows are only ever changed by additive upserts."""
 
     series = models.CharField(max_length=40)
-    minute = models.DateTimeField()
     labels = models.CharField(max_length=200, blank=True, default="")
     count = models.BigIntegerField(default=0)
     sum_ms = models.FloatField(default=0)
-    # Bucket counts, edges in timedify_ops.lib.histogram.EDGES_MS (b00 ≤ 1 ms … b15 > 10 s).
     b00 = models.BigIntegerField(default=0)
     b01 = models.BigIntegerField(default=0)
     b02 = models.BigIntegerField(default=0)
@@ -113,13 +108,7 @@ class LatencyMinute(models.Model):
     b15 = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            # The upsert's conflict target; also serves "series over a time range".
-            models.UniqueConstraint(fields=["series", "minute", "labels"], name="latency_minute_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.series} {self.minute:%Y-%m-%d %H:%M} {self.labels}: {self.count}"
+        abstract = True
 
     def histogram(self):
         from timedify_ops.lib.histogram import Histogram
@@ -128,6 +117,34 @@ class LatencyMinute(models.Model):
 
     def label_dict(self) -> dict[str, str]:
         return dict(item.split("=", 1) for item in self.labels.split(",") if "=" in item)
+
+
+class LatencyMinute(HistogramColumns):
+    """One minute of a latency histogram, summed over every process that measured it
+    (dashboard.telemetry.flush_batch). Series: "ingress" (labels outcome, synthetic) read by the
+    SLO rollups; "db_query" (labels kind, ok) read by the overview's query panel."""
+
+    minute = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target; also serves "series over a time range".
+            models.UniqueConstraint(fields=["series", "minute", "labels"], name="latency_minute_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.minute:%Y-%m-%d %H:%M} {self.labels}: {self.count}"
+
+
+class LatencyTotal(HistogramColumns):
+    """The same histograms summed since the beginning: the /metrics `_bucket` series
+    (Prometheus wants cumulative counters; retention never deletes these rows)."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "labels"], name="latency_total_key")]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.labels}: {self.count}"
 
 
 class MetricCounter(models.Model):

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from dashboard.models import LatencyMinute
 from deadletters.models import DeadLetter
+from timedify_ops.lib.histogram import Histogram
 from webhooks.models import WebhookEvent
 
 
@@ -46,3 +48,36 @@ def recent_events(limit: int = 10):
 def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     since = start_of_utc_day(now)
     return since, since + timedelta(days=1)
+
+
+@dataclass
+class QueryHealth:
+    window_minutes: int
+    queries: int
+    errors: int
+    p95_bounds: tuple[float, float] | None
+    p95_estimate_ms: float | None
+
+    @property
+    def error_rate(self) -> float | None:
+        return None if not self.queries else self.errors / self.queries
+
+
+def query_health(now: datetime | None = None, window_minutes: int = 60) -> QueryHealth:
+    """The overview's query panel: timedify-ops' own database queries over the last hour."""
+    now = now or timezone.now()
+    since = now - timedelta(minutes=window_minutes)
+    total = Histogram()
+    errors = 0
+    for row in LatencyMinute.objects.filter(series="db_query", minute__gte=since):
+        histogram = row.histogram()
+        total.merge(histogram)
+        if row.label_dict().get("ok") == "0":
+            errors += histogram.count
+    return QueryHealth(
+        window_minutes=window_minutes,
+        queries=total.count,
+        errors=errors,
+        p95_bounds=total.quantile_bounds(0.95),
+        p95_estimate_ms=total.quantile(0.95),
+    )

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connection, transaction
 
-from dashboard.models import BUCKET_FIELDS, LatencyMinute, MetricCounter
+from dashboard.models import BUCKET_FIELDS, LatencyMinute, LatencyTotal, MetricCounter
+from timedify_ops.lib.histogram import Histogram
 from timedify_ops.lib.telemetry import Batch, Recorder
 
 
@@ -21,24 +22,31 @@ def labels_key(labels: tuple) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(labels))
 
 
-def _upsert_histograms(cursor, batch: Batch) -> None:
-    table = connection.ops.quote_name(LatencyMinute._meta.db_table)
-    columns = ["series", "minute", "labels", "count", "sum_ms", *BUCKET_FIELDS]
-    additive = ["count", "sum_ms", *BUCKET_FIELDS]
+def _histogram_upsert_sql(model, key_columns: list[str]) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
     q = connection.ops.quote_name
+    columns = [*key_columns, "count", "sum_ms", *BUCKET_FIELDS]
+    additive = ["count", "sum_ms", *BUCKET_FIELDS]
     quoted = ", ".join(q(c) for c in columns)
     updates = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in additive)
-    # Identifiers only come from the model; values are parameters.
-    sql = (
+    conflict = ", ".join(q(c) for c in key_columns)
+    return (
         f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT (series, minute, labels) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     )
-    rows = []
+
+
+def _upsert_histograms(cursor, batch: Batch) -> None:
+    per_minute, totals = [], {}
     for (minute, series, labels), histogram in sorted(batch.histograms.items()):
         moment = connection.ops.adapt_datetimefield_value(datetime.fromtimestamp(minute, tz=UTC))
-        rows.append([series, moment, labels_key(labels), histogram.count, histogram.total_ms, *histogram.counts])
-    if rows:
-        cursor.executemany(sql, rows)
+        key = labels_key(labels)
+        per_minute.append([series, moment, key, histogram.count, histogram.total_ms, *histogram.counts])
+        totals.setdefault((series, key), Histogram()).merge(histogram)
+    if per_minute:
+        cursor.executemany(_histogram_upsert_sql(LatencyMinute, ["series", "minute", "labels"]), per_minute)
+        rows = [[s, k, h.count, h.total_ms, *h.counts] for (s, k), h in sorted(totals.items())]
+        cursor.executemany(_histogram_upsert_sql(LatencyTotal, ["series", "labels"]), rows)
 
 
 def _upsert_counters(cursor, batch: Batch) -> None:

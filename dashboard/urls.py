@@ -5,4 +5,5 @@ from dashboard import views
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("audit/", views.audit, name="audit"),
+    path("metrics", views.metrics, name="metrics"),
 ]

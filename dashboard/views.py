@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard import metrics as metrics_module
 from dashboard import selectors
 from dashboard.models import AuditEntry
+from timedify_ops.lib.signing import bearer_token, constant_time_equals
 from timedify_ops.pagination import BadCursor, keyset_page
 
 AUDIT_PAGE_SIZE = 50
@@ -17,6 +20,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "counts": selectors.today_counts(),
         "recent_events": selectors.recent_events(),
+        "query_health": selectors.query_health(),
         "poll_seconds": settings.OVERVIEW_POLL_SECONDS,
     }
     template = "dashboard/overview.html#counts" if request.htmx else "dashboard/overview.html"
@@ -45,3 +49,15 @@ def audit(request: HttpRequest) -> HttpResponse:
         "dashboard/audit.html",
         {"page": page, "errors": errors, "action": action, "actor": actor, "base_query": query.urlencode()},
     )
+
+
+@login_not_required
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; `Authorization: Bearer <METRICS_TOKEN>`."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if not constant_time_equals(token, settings.METRICS_TOKEN):
+        response = HttpResponse("a bearer token (METRICS_TOKEN) is required\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics_module.collect(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -51,7 +51,7 @@ def test_flushes_add_up_instead_of_overwriting():
         telemetry.observe("ingress", 42, outcome="accepted", synthetic="0")
         telemetry.count("webhooks_ingress_total", outcome="accepted", topic="a/b")
         telemetry.recorder.flush()
-    row = LatencyMinute.objects.get()
+    row = LatencyMinute.objects.get(series="ingress")
     assert row.count == 3 and row.sum_ms == 126
     assert row.histogram().fraction_le(50) == 1.0
     assert MetricCounter.objects.get().value == 3
