@@ -29,16 +29,22 @@ def token_settings(settings):
     return settings
 
 
-@pytest.fixture
-def shopify(settings):
-    """A real threaded HTTP server standing in for https://{shop}; the Admin base URL points at it."""
+@pytest.fixture(scope="session")
+def shopify_server():
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
-    settings.SHOPIFY_ADMIN_BASE_URL = server.url_for("").rstrip("/")
     yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
+    server.stop()
+
+
+@pytest.fixture
+def shopify(shopify_server, settings):
+    """A real threaded HTTP server standing in for https://{shop}; the Admin base URL points at it.
+    One per session (stopping a server takes half a second), cleared after each test."""
+    shopify_server.clear()
+    settings.SHOPIFY_ADMIN_BASE_URL = shopify_server.url_for("").rstrip("/")
+    yield shopify_server
+    shopify_server.clear()
 
 
 def json_response(body, status=200, headers=None) -> Response:

@@ -48,7 +48,8 @@ def _offline(value) -> bool:
     return value in (False, 0, "0", "false", "False", None)
 
 
-def rows_from_database(url: str) -> list[dict]:
+def rows_from_database(url: str) -> tuple[list[dict], int]:
+    """The offline sessions, and how many online ones were left out."""
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
         import psycopg
@@ -70,7 +71,7 @@ def rows_from_database(url: str) -> list[dict]:
         connection.row_factory = sqlite3.Row
         try:
             columns = {row["name"] for row in connection.execute('PRAGMA table_info("Session")')}
-            return [dict(row) for row in _select(connection, columns)]
+            return _select(connection, columns)
         finally:
             connection.close()
     raise CommandError(f"--session-database-url must be a postgres:// or file: URL (got scheme {parts.scheme!r})")
@@ -84,11 +85,14 @@ def _select(connection, columns: set[str]):
         raise CommandError(f'the "Session" table lacks the column(s) {", ".join(missing)}')
     wanted = [name for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in columns]
     select = ", ".join(f'"{name}"' for name in wanted)
-    # Column names come from the fixed lists above, never from input.
-    return list(connection.execute(f'SELECT {select} FROM "Session" WHERE "isOnline" = false'))  # noqa: S608
+    # Column names come from the fixed lists above, never from input. Online sessions are only
+    # counted (reported as skipped), never read.
+    online = connection.execute('SELECT count(*) AS online FROM "Session" WHERE "isOnline" = true').fetchone()
+    rows = [dict(row) for row in connection.execute(f'SELECT {select} FROM "Session" WHERE "isOnline" = false')]  # noqa: S608
+    return rows, int(online["online"])
 
 
-def rows_from_json(path: str) -> list[dict]:
+def rows_from_json(path: str) -> tuple[list[dict], int]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -97,7 +101,8 @@ def rows_from_json(path: str) -> list[dict]:
         data = data.get("sessions", data.get("shops"))
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise CommandError(f"{path} must hold a list of session objects (or {{'sessions': [...]}})")
-    return data
+    offline = [row for row in data if _offline(_field(row, "isOnline", "is_online"))]
+    return offline, len(data) - len(offline)
 
 
 def _field(row: dict, camel: str, snake: str):
@@ -120,14 +125,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="show what would be imported, change nothing")
 
     def handle(self, *args, session_database_url=None, json_file=None, dry_run=False, **options):
-        rows = rows_from_database(session_database_url) if session_database_url else rows_from_json(json_file)
+        if session_database_url:
+            rows, skipped = rows_from_database(session_database_url)
+        else:
+            rows, skipped = rows_from_json(json_file)
         if not dry_run:
             crypto.cipher()  # fail before anything is written when TOKEN_ENCRYPTION_KEY is missing
-        created = updated = skipped = failed = 0
+        created = updated = failed = 0
         for row in rows:
-            if not _offline(_field(row, "isOnline", "is_online")):
-                skipped += 1
-                continue
             try:
                 domain = services.normalise_domain(str(_field(row, "shop", "shop") or ""))
                 token = _field(row, "accessToken", "access_token")
