@@ -57,6 +57,17 @@ def decrypt(value: str) -> str:
         ) from None
 
 
+def needs_rotation(value: str) -> bool:
+    """True when `value` does not decrypt under the current key alone (it is under the previous one)."""
+    if not value:
+        return False
+    try:
+        Fernet(settings.TOKEN_ENCRYPTION_KEY).decrypt(value.encode("ascii"))
+    except InvalidToken:
+        return True
+    return False
+
+
 def reencrypt(value: str) -> str:
     """The same secret under the current key (MultiFernet.rotate)."""
     if not value:

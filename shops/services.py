@@ -283,14 +283,42 @@ def check_token(shop: Shop | str, *, sleep=time.sleep) -> Check:
     return Check(shop=current.domain, ok=ok, error=error)
 
 
+def reencrypt_tokens() -> int:
+    """After a key rotation: re-encrypt every token still under TOKEN_ENCRYPTION_KEY_PREVIOUS with
+    the current key, one locked row at a time. Returns how many shops were rewritten."""
+    if not settings.TOKEN_ENCRYPTION_KEY_PREVIOUS:
+        return 0
+    rotated = 0
+    for pk in Shop.objects.exclude(access_token_encrypted="", refresh_token_encrypted="").values_list("pk", flat=True):
+        with transaction.atomic():
+            shop = Shop.objects.select_for_update().get(pk=pk)
+            fields = [
+                name
+                for name in ("access_token_encrypted", "refresh_token_encrypted")
+                if crypto.needs_rotation(getattr(shop, name))
+            ]
+            for name in fields:
+                setattr(shop, name, crypto.reencrypt(getattr(shop, name)))
+            if fields:
+                shop.save(update_fields=[*fields, "updated_at"])
+                rotated += 1
+    if rotated:
+        events_log.info("re-encrypted the tokens of %d shop(s) with the current TOKEN_ENCRYPTION_KEY", rotated)
+    return rotated
+
+
 def check_tokens() -> dict[str, int]:
-    """The hourly job: check every installed shop's token."""
+    """The hourly job: re-encrypt tokens after a key rotation, then check every installed shop's token."""
+    rotated = reencrypt_tokens()
     checked = failed = 0
     for pk in Shop.objects.filter(installed=True).order_by("pk").values_list("pk", flat=True):
         checked += 1
         if not check_token(Shop(pk=pk)).ok:
             failed += 1
-    return {"checked": checked, "ok": checked - failed, "failed": failed}
+    summary = {"checked": checked, "ok": checked - failed, "failed": failed}
+    if rotated:
+        summary["re_encrypted"] = rotated
+    return summary
 
 
 def token_problems(now: datetime | None = None) -> list[Shop]:

@@ -2,6 +2,7 @@
 results appear without a reload once the worker has sent them."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from tests.conftest import make_user, run_queued_tasks
@@ -20,6 +21,7 @@ def test_an_operator_sends_synthetic_webhooks_and_watches_the_results_arrive(
     settings.SYNTHETIC_INGRESS_URL = httpserver.url_for("/")
     httpserver.expect_request("/webhooks/shop/redact").respond_with_data("nope", status=500)
     httpserver.expect_request("/webhooks/app/uninstalled").respond_with_data("ok")
+    Group.objects.get_or_create(name="operator")  # an earlier transactional test may have flushed the roles
     make_user("olivia", role="operator")
     login(page, live_server, "olivia")
 

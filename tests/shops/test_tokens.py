@@ -50,6 +50,20 @@ def test_the_previous_key_still_decrypts_after_a_rotation(settings):
         crypto.decrypt(shop.access_token_encrypted)
 
 
+def test_the_hourly_job_re_encrypts_tokens_under_the_new_key(settings):
+    shop = make_shop(token="shpat_rotate_me", expires_in_s=3600, refresh="shprt_rotate_me")
+    settings.TOKEN_ENCRYPTION_KEY_PREVIOUS = settings.TOKEN_ENCRYPTION_KEY
+    settings.TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    untouched = make_shop("already.myshopify.com")  # stored under the new key
+    assert services.reencrypt_tokens() == 1
+    assert services.reencrypt_tokens() == 0
+    settings.TOKEN_ENCRYPTION_KEY_PREVIOUS = ""
+    shop.refresh_from_db()
+    assert services.get_offline_token(shop) == "shpat_rotate_me"
+    assert crypto.decrypt(shop.refresh_token_encrypted) == "shprt_rotate_me"
+    assert services.get_offline_token(untouched) == "shpat_old"
+
+
 def test_a_non_expiring_token_is_returned_without_asking_shopify(shopify):
     shop = make_shop(token="shpat_forever")
     assert services.get_offline_token(shop) == "shpat_forever"
