@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -30,6 +30,8 @@ events_log = logging.getLogger("timedify_ops.events")
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 SYNTHETIC_TASK = "shops.tasks.run_synthetic"
+# A token check is one cost-1 query; a shop that does not answer within this is a failed check.
+CHECK_TIMEOUT_S = 5.0
 
 
 class ShopTokenError(Exception):
@@ -170,6 +172,8 @@ def get_offline_token(shop: Shop | str, *, allow_invalid: bool = False, sleep=ti
     5. A refused refresh (`invalid_grant` …) marks the token invalid and raises TokenRefreshFailed.
        A refresh that could not get an answer returns the current token while it has not expired
        (the next call tries again), and raises once it has.
+    On PostgreSQL only this shop's row is locked during the refresh; on the embedded SQLite the
+    transaction holds the database's write lock for that one round trip (the retry budget at worst).
     """
     current = _shop(shop)
     _refuse_unusable(current, allow_invalid)
@@ -234,7 +238,9 @@ def _refuse_unusable(shop: Shop, allow_invalid: bool) -> None:
         raise TokenInvalid(f"the token of {shop.domain} is invalid: {shop.token_error or 'marked invalid'}")
 
 
-def admin_client(shop: Shop | str, *, allow_invalid: bool = False, sleep=time.sleep) -> AdminClient:
+def admin_client(
+    shop: Shop | str, *, allow_invalid: bool = False, sleep=time.sleep, timeout_s: float | None = None
+) -> AdminClient:
     """An Admin API client for the shop; a 401 marks this token invalid (not a newer one)."""
     current = _shop(shop)
     token = get_offline_token(current, allow_invalid=allow_invalid, sleep=sleep)
@@ -245,7 +251,7 @@ def admin_client(shop: Shop | str, *, allow_invalid: bool = False, sleep=time.sl
         base_url_template=settings.SHOPIFY_ADMIN_BASE_URL,
         api_version=settings.SHOPIFY_API_VERSION,
         budget=settings.SHOPIFY_ADMIN_RETRY_BUDGET,
-        timeout_s=settings.SHOPIFY_ADMIN_TIMEOUT_S,
+        timeout_s=timeout_s or settings.SHOPIFY_ADMIN_TIMEOUT_S,
         sleep=sleep,
         on_unauthorized=lambda: mark_token_invalid(current.pk, "401 Unauthorized from the Admin API", only_if=used),
     )
@@ -261,12 +267,12 @@ class Check:
     error: str = ""
 
 
-def check_token(shop: Shop | str, *, sleep=time.sleep) -> Check:
+def check_token(shop: Shop | str, *, sleep=time.sleep, timeout_s: float | None = None) -> Check:
     """One cheap authenticated query; records when, whether, and why not on the shop."""
     current = _shop(shop)
     error = ""
     try:
-        client = admin_client(current, allow_invalid=True, sleep=sleep)
+        client = admin_client(current, allow_invalid=True, sleep=sleep, timeout_s=timeout_s)
         try:
             client.check_token()
         finally:
@@ -307,15 +313,27 @@ def reencrypt_tokens() -> int:
     return rotated
 
 
-def check_tokens() -> dict[str, int]:
-    """The hourly job: re-encrypt tokens after a key rotation, then check every installed shop's token."""
+def check_tokens(*, budget_s: float | None = None) -> dict[str, int]:
+    """The hourly job: re-encrypt tokens after a key rotation, then check installed shops' tokens.
+
+    Shops are checked least recently checked first, until TOKEN_CHECK_BUDGET_S is spent, so the
+    job stays well inside django-q2's task timeout however many shops there are; the shops it did
+    not reach ("deferred") come first in the next run.
+    """
     rotated = reencrypt_tokens()
-    checked = failed = 0
-    for pk in Shop.objects.filter(installed=True).order_by("pk").values_list("pk", flat=True):
+    deadline = time.monotonic() + (settings.TOKEN_CHECK_BUDGET_S if budget_s is None else budget_s)
+    checked = failed = deferred = 0
+    shops = Shop.objects.filter(installed=True).order_by(F("last_check_at").asc(nulls_first=True), "pk")
+    for pk in shops.values_list("pk", flat=True):
+        if checked and time.monotonic() >= deadline:
+            deferred += 1
+            continue
         checked += 1
-        if not check_token(Shop(pk=pk)).ok:
+        if not check_token(Shop(pk=pk), timeout_s=CHECK_TIMEOUT_S).ok:
             failed += 1
     summary = {"checked": checked, "ok": checked - failed, "failed": failed}
+    if deferred:
+        summary["deferred"] = deferred
     if rotated:
         summary["re_encrypted"] = rotated
     return summary

@@ -119,6 +119,9 @@ try:
                 ) from None
     if TOKEN_ENCRYPTION_KEY_PREVIOUS and not TOKEN_ENCRYPTION_KEY:
         raise ConfigError("TOKEN_ENCRYPTION_KEY is not set, but TOKEN_ENCRYPTION_KEY_PREVIOUS is (rotate to a new key)")
+    # The hourly token check stops starting new checks after this long (the rest go first next hour);
+    # with the 5 s check timeout it stays well inside django-q2's task timeout.
+    TOKEN_CHECK_BUDGET_S = env.int("TOKEN_CHECK_BUDGET_S", default=30, minimum=1)
     # An expiring offline token is refreshed this long before it expires.
     TOKEN_REFRESH_MARGIN_S = env.int("TOKEN_REFRESH_MARGIN_S", default=300, minimum=0)
     # Synthetic webhooks carry this shop domain (and X-Timedify-Synthetic: 1); no real shop has it.

@@ -9,7 +9,7 @@ from tests.conftest import make_user, run_queued_tasks
 from tests.e2e.conftest import login
 from tests.shops.conftest import TEST_KEY, make_shop
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.queue, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_operator_sends_synthetic_webhooks_and_watches_the_results_arrive(

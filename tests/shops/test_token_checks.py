@@ -70,6 +70,19 @@ def test_the_job_checks_every_installed_shop_and_records_the_results(shopify):
     assert [shop.domain for shop in services.token_problems()] == ["revoked.myshopify.com"]
 
 
+def test_a_spent_time_budget_defers_the_rest_to_the_next_run_least_recently_checked_first(shopify):
+    shopify.expect_request(GRAPHQL).respond_with_response(json_response(shop_answer()))
+    checked_long_ago = make_shop("old.myshopify.com", last_check_at=timezone.now() - timezone.timedelta(hours=2))
+    make_shop("recent.myshopify.com", last_check_at=timezone.now())
+    never = make_shop("never.myshopify.com")
+    assert services.check_tokens(budget_s=0) == {"checked": 1, "ok": 1, "failed": 0, "deferred": 2}
+    never.refresh_from_db()
+    assert never.last_check_ok is True  # never-checked shops come first
+    assert services.check_tokens(budget_s=0)["checked"] == 1
+    checked_long_ago.refresh_from_db()
+    assert checked_long_ago.last_check_at > timezone.now() - timezone.timedelta(minutes=1)
+
+
 def test_a_passing_check_clears_an_earlier_invalid_mark(shopify):
     shopify.expect_request(GRAPHQL).respond_with_response(json_response(shop_answer()))
     shop = make_shop(token_invalid_at=timezone.now(), token_error="401 Unauthorized")
