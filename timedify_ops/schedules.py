@@ -67,6 +67,13 @@ JOBS: list[Job] = [
         description="Re-enqueue events whose enqueue was lost or whose worker died mid-delivery.",
         every_minutes=1,
     ),
+    Job(
+        key="check-shop-tokens",
+        func="shops.services.check_tokens",
+        description="Check every installed shop's offline token with a cheap Admin API query (401 → invalid).",
+        every_minutes=60,
+        grace_minutes=10,
+    ),
 ]
 
 

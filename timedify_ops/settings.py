@@ -92,6 +92,52 @@ try:
     OVERVIEW_POLL_SECONDS = env.int("OVERVIEW_POLL_SECONDS", default=10, minimum=1)
     Q_LOG_LEVEL = env.str("Q_LOG_LEVEL", default="WARNING").upper()
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+    # --- shops (issue 8): offline tokens, the Admin API client, synthetic webhooks
+    # The app's client id: needed (with SHOPIFY_API_SECRET) to refresh expiring offline tokens.
+    SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
+    SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
+    # Where a shop's Admin API lives; "{shop}" becomes the shop's domain. Tests point it at localhost.
+    SHOPIFY_ADMIN_BASE_URL = env.str("SHOPIFY_ADMIN_BASE_URL", default="https://{shop}")
+    from timedify_ops.lib.env import check_url
+
+    check_url("SHOPIFY_ADMIN_BASE_URL", SHOPIFY_ADMIN_BASE_URL.replace("{shop}", "example.myshopify.com"))
+    SHOPIFY_ADMIN_TIMEOUT_S = env.float("SHOPIFY_ADMIN_TIMEOUT_S", default=10.0, minimum=0.01)
+    SHOPIFY_ADMIN_RETRY_BUDGET = RetryBudget(
+        base_ms=env.int("SHOPIFY_ADMIN_RETRY_BASE_MS", default=300, minimum=0),
+        retries=env.int("SHOPIFY_ADMIN_RETRIES", default=4, minimum=0),
+        # Shopify's REST Retry-After is about 2 s; a GraphQL throttle waits for the bucket to refill.
+        retry_after_cap_s=env.float("SHOPIFY_ADMIN_RETRY_AFTER_CAP_S", default=10.0, minimum=0),
+    )
+    # Fernet keys for tokens at rest; the previous key still decrypts during a rotation. Missing is
+    # allowed at start-up (no shops yet); storing a token then fails with an error naming it.
+    TOKEN_ENCRYPTION_KEY = env.raw("TOKEN_ENCRYPTION_KEY") or ""
+    TOKEN_ENCRYPTION_KEY_PREVIOUS = env.raw("TOKEN_ENCRYPTION_KEY_PREVIOUS") or ""
+    for _name, _key in (
+        ("TOKEN_ENCRYPTION_KEY", TOKEN_ENCRYPTION_KEY),
+        ("TOKEN_ENCRYPTION_KEY_PREVIOUS", TOKEN_ENCRYPTION_KEY_PREVIOUS),
+    ):
+        if _key:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(_key)
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"{_name} is not a Fernet key (32 url-safe base64-encoded bytes; generate one with "
+                    "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+                ) from None
+    if TOKEN_ENCRYPTION_KEY_PREVIOUS and not TOKEN_ENCRYPTION_KEY:
+        raise ConfigError("TOKEN_ENCRYPTION_KEY is not set, but TOKEN_ENCRYPTION_KEY_PREVIOUS is (rotate to a new key)")
+    # The hourly token check stops starting new checks after this long (the rest go first next hour);
+    # with the 5 s check timeout it stays well inside django-q2's task timeout.
+    TOKEN_CHECK_BUDGET_S = env.int("TOKEN_CHECK_BUDGET_S", default=30, minimum=1)
+    # An expiring offline token is refreshed this long before it expires.
+    TOKEN_REFRESH_MARGIN_S = env.int("TOKEN_REFRESH_MARGIN_S", default=300, minimum=0)
+    # Synthetic webhooks carry this shop domain (and X-Timedify-Synthetic: 1); no real shop has it.
+    SYNTHETIC_SHOP_DOMAIN = env.str("SYNTHETIC_SHOP_DOMAIN", default="timedify-synthetic.myshopify.com").lower()
+    SYNTHETIC_TIMEOUT_S = env.float("SYNTHETIC_TIMEOUT_S", default=5.0, minimum=0.01)
+    # The dashboard's "send to this ingress" base URL; unset: the URL the operator's browser used.
+    SYNTHETIC_INGRESS_URL = env.url("SYNTHETIC_INGRESS_URL", default=None)
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 
@@ -117,6 +163,7 @@ INSTALLED_APPS = [
     "webhooks",
     "deadletters",
     "dashboard",
+    "shops",
 ]
 
 MIDDLEWARE = [

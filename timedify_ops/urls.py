@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("webhooks.urls")),
     path("deadletters/", include("deadletters.urls")),
+    path("shops/", include("shops.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from dashboard import telemetry
 from deadletters.models import DeadLetter
+from shops.side_effects import apply_side_effects
 from timedify_ops.lib import shopify_headers, signing
 from timedify_ops.lib.retry import is_retryable_status, parse_retry_after
 from webhooks.models import DeliveryAttempt, WebhookEvent
@@ -297,6 +298,8 @@ def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
     if token is None:
         return "skipped: already claimed or finished"
     event = WebhookEvent.objects.get(pk=event_pk)
+    # What the event changes inside timedify-ops (shops room); logs and never raises.
+    apply_side_effects(event)
     outcome = run_attempts(event, sleep=sleep)
     if outcome.delivered:
         done = WebhookEvent.objects.filter(pk=event_pk, claim_token=token).update(
