@@ -71,3 +71,9 @@ class JobRun(models.Model):
         self.result = result
         self.error = error
         self.save(update_fields=["finished_at", "ok", "duration_ms", "result", "error"])
+
+
+# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
+from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+
+__all__ = ["AuditEntry", "JobRun", "ProbeFlip", "ProbeHour", "ProbeResult", "ProbeState"]
