@@ -64,6 +64,19 @@ def test_json_for_machines(healthy, settings):
     assert set(report["probes"][0]) == {"probe", "state", "latency_ms", "detail"}
 
 
+def test_only_runs_the_named_probes(settings):
+    settings.APP_HEALTH_URL = "http://127.0.0.1:9/refused"  # would fail, but is not asked for
+    code, output = run("--only", "migrations,database")
+    assert code == 0
+    assert [line.split()[0] for line in output.splitlines()[1:]] == ["migrations", "database"]
+
+
+def test_an_unknown_probe_name_exits_2():
+    code, output = run("--only", "nope")
+    assert code == 2
+    assert "no probe named nope" in output
+
+
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_the_real_command_exits_1_when_the_app_refuses():
