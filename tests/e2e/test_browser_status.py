@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dashboard.health import services
 from dashboard.health.probes import Outcome
@@ -11,6 +12,15 @@ from tests.conftest import make_user
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# The policy issue 9 turns on: no inline script or style anywhere (uPlot styles through the DOM, which it allows).
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
+
+
+def with_strict_csp(route):
+    response = route.fetch()
+    route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
 
 
 def record(probe: str, state: str, at, latency_ms: float = 20.0) -> None:
@@ -28,6 +38,7 @@ def test_a_viewer_watches_the_board_and_its_chart_update_without_a_reload(page, 
     make_user("victor", role="viewer")
     login(page, live_server, "victor")
 
+    page.route("**/status/", with_strict_csp)
     page.goto(f"{live_server.url}/status/")
     app_status = page.locator('tr[data-probe="app"] [data-status]')
     assert app_status.inner_text() == "up"
@@ -38,9 +49,8 @@ def test_a_viewer_watches_the_board_and_its_chart_update_without_a_reload(page, 
     # Two failed checks arrive: the poll flips the row to down, lists the incident, and the chart survives.
     record("app", "fail", timezone.now(), latency_ms=5000.0)
     record("app", "fail", timezone.now(), latency_ms=5000.0)
-    page.wait_for_function(
-        "document.querySelector('tr[data-probe=app] [data-status]').textContent === 'down'", timeout=10000
-    )
+    # (expect, not wait_for_function: that evaluates a string, which the policy rightly refuses)
+    expect(app_status).to_have_text("down", timeout=10000)
     page.wait_for_selector('#incidents tr[data-incident="app"]')
     assert page.locator("#latency-chart canvas").count() >= 1
     assert page.evaluate("typeof uPlot") == "function"

@@ -1,5 +1,6 @@
 """Each probe passing and failing for real: a local HTTP server, the test database, the broker, the disk."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -153,7 +154,7 @@ def test_the_worker_probe_passes_on_a_fresh_heartbeat_and_an_empty_queue(empty_q
     record_run("worker-heartbeat", ago=timedelta(seconds=20))
     result = probe("worker")
     assert result.state == "ok"
-    assert result.detail == "heartbeat 20 s ago; 0 queued"
+    assert re.fullmatch(r"heartbeat 2\d s ago; 0 queued", result.detail)
 
 
 @pytest.mark.queue
