@@ -160,3 +160,19 @@ class MetricCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.labels}}} {self.value}"
+
+
+# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
+from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+
+__all__ = [
+    "AuditEntry",
+    "JobRun",
+    "LatencyMinute",
+    "LatencyTotal",
+    "MetricCounter",
+    "ProbeFlip",
+    "ProbeHour",
+    "ProbeResult",
+    "ProbeState",
+]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dashboard import views
 
@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("audit/", views.audit, name="audit"),
     path("metrics", views.metrics, name="metrics"),
+    path("", include("dashboard.health.urls")),
 ]

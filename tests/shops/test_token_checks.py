@@ -128,3 +128,15 @@ def test_token_problems_lists_missing_invalid_and_expired_tokens():
         "stale.myshopify.com",
         "tokenless.myshopify.com",
     ]
+
+
+def test_the_tokens_probe_fails_while_a_shop_needs_a_new_token():
+    from dashboard.health import probes
+
+    make_shop("fine.myshopify.com")
+    assert probes.check_tokens() == ("ok", "1 installed shop(s), every token usable")
+    make_shop("revoked.myshopify.com", token_invalid_at=timezone.now(), token_error="401 from the Admin API")
+    state, detail = probes.check_tokens()
+    assert state == "fail"
+    assert detail == "1 shop(s) need a new token: revoked.myshopify.com: 401 from the Admin API"
+    assert "tokens" in [probe.name for probe in probes.registry()]
