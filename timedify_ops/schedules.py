@@ -67,6 +67,12 @@ JOBS: list[Job] = [
         description="Re-enqueue events whose enqueue was lost or whose worker died mid-delivery.",
         every_minutes=1,
     ),
+    Job(
+        key="deadletters-sweep",
+        func="deadletters.services.sweep_stuck",
+        description="Re-enqueue lost replays, fail replays whose worker died, resume or close stuck bulk actions.",
+        every_minutes=1,
+    ),
 ]
 
 

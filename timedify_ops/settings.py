@@ -83,6 +83,19 @@ try:
     OVERVIEW_POLL_SECONDS = env.int("OVERVIEW_POLL_SECONDS", default=10, minimum=1)
     Q_LOG_LEVEL = env.str("Q_LOG_LEVEL", default="WARNING").upper()
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+
+    # --- deadletters (issue 3)
+    from timedify_ops.lib.durations import parse_duration
+
+    # `replay_deadletters --cleanup` (and retention) delete dead letters replayed longer ago than this.
+    try:
+        DEADLETTER_REPLAYED_GRACE = parse_duration(env.str("DEADLETTER_REPLAYED_GRACE", default="24h"))
+    except ValueError as error:
+        raise ConfigError(f"DEADLETTER_REPLAYED_GRACE: {error}") from None
+    # Bulk replays start at most this many deliveries per second unless the operator picks another rate.
+    DEADLETTER_BULK_RATE = env.float("DEADLETTER_BULK_RATE", default=10.0, minimum=0.1)
+    # A replay claimed but not picked up by a worker within this long is re-enqueued by the sweeper.
+    DEADLETTER_REPLAY_LEASE_SECONDS = env.int("DEADLETTER_REPLAY_LEASE_SECONDS", default=600, minimum=10)
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 
