@@ -328,7 +328,8 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
         if _typed(data["confirm"]) != phrase:
             context = _preview_context(request, kind, ids, result)
             context["confirm_error"] = f"Type {phrase} to confirm the delete."
-            return render(request, "deadletters/bulk_preview.html", context, status=400)
+            # 200, as Django re-renders a form with an error (a 4xx reads as a failed load in the console).
+            return render(request, "deadletters/bulk_preview.html", context)
     bulk = services.start_bulk(
         kind,
         actor=request.user,
