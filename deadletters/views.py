@@ -111,7 +111,7 @@ def row(request: HttpRequest, pk: int) -> HttpResponse:
     letter = _list_rows().filter(pk=pk).first()
     if letter is None:
         return HttpResponse("")
-    return render(request, "deadletters/list.html#row", _common({"dl": letter}))
+    return render(request, "deadletters/list.html#row", _common({"dl": letter, "poll_row": True}))
 
 
 # --------------------------------------------------------------------------- detail
@@ -191,7 +191,9 @@ def _answer_in_place(request: HttpRequest, pk: int, notice: str = "") -> HttpRes
     return render(
         request,
         "deadletters/list.html#row",
-        _common({"dl": letter, "notice": notice, "next_url": _safe_next(request, "")}),
+        # Only a row the operator just acted on polls: a page of 50 rows polling each second
+        # (a bulk replay in flight) would be 50 requests a second per browser tab.
+        _common({"dl": letter, "notice": notice, "next_url": _safe_next(request, ""), "poll_row": True}),
     )
 
 

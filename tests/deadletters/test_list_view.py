@@ -171,6 +171,12 @@ def test_the_row_endpoint_serves_one_row_and_polls_while_replaying(viewer_client
     assert viewer_client.get("/deadletters/999999/row/").content == b""
 
 
+def test_rows_already_replaying_when_the_page_loads_do_not_poll(viewer_client):
+    make_dead_letter(status="replaying")
+    html = viewer_client.get("/deadletters/", {"status": "replaying"}).content.decode()
+    assert 'data-status="replaying"' in html and "every 1s" not in html
+
+
 def test_bulk_actions_in_progress_are_announced(viewer_client, operator):
     make_dead_letter()
     bulk = services.start_bulk("replay", actor=operator, params={}, expected=1, inline=True)
