@@ -167,15 +167,15 @@ def perform_replay(
     1. Start the claim: only the token's holder, and only once (a duplicate task is a no-op).
     2. Run the retry budget with `X-Timedify-Replay: <id>`; every try is a DeliveryAttempt.
     3. 2xx → replayed, and the event delivered. Otherwise → failed, with the new reason.
-    4. Report the outcome to the bulk action it belongs to, if any.
+    4. Report the outcome to the bulk action it belongs to, if any: only the run that moves
+       the letter out of `replaying` reports, so a duplicate task or a letter the sweeper
+       already gave up on is never counted twice.
     """
     now = timezone.now()
     started = DeadLetter.objects.filter(
         pk=dead_letter_id, status=DeadLetter.Status.REPLAYING, replay_token=token, replay_started_at__isnull=True
     ).update(replay_started_at=now, replay_lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
     if started != 1:
-        if bulk_id is not None:
-            _report_to_bulk(bulk_id, "skipped")
         return ReplayResult(dead_letter_id, "skipped", "not replayed: the claim was taken over, finished or deleted")
 
     letter = DeadLetter.objects.select_related("event", "replay_requested_by").get(pk=dead_letter_id)
@@ -192,15 +192,20 @@ def perform_replay(
 
     finished_at = timezone.now()
     last = outcome.last
-    mine = DeadLetter.objects.filter(
-        pk=dead_letter_id,
-        replay_token=token,
-        # `failed` too: the sweeper may have given up on a claim that was merely slow.
-        status__in=[DeadLetter.Status.REPLAYING, DeadLetter.Status.FAILED],
-    )
+    mine = DeadLetter.objects.filter(pk=dead_letter_id, replay_token=token)
+
+    def settle(**fields) -> bool:
+        """Record the outcome; True if this run ended the claim (so it reports to the bulk).
+        A letter the sweeper already marked failed (the run was merely slow) still gets the
+        truth, but the sweeper has reported it."""
+        if mine.filter(status=DeadLetter.Status.REPLAYING).update(**fields):
+            return True
+        mine.filter(status=DeadLetter.Status.FAILED).update(**fields)
+        return False
+
     if outcome.delivered:
         with transaction.atomic():
-            mine.update(
+            ended = settle(
                 status=DeadLetter.Status.REPLAYED,
                 replayed_at=finished_at,
                 replayed_by=user,
@@ -221,7 +226,7 @@ def perform_replay(
             letter.event.webhook_id,
         )
     else:
-        mine.update(
+        ended = settle(
             status=DeadLetter.Status.FAILED,
             reason=outcome.reason,
             replay_count=F("replay_count") + 1,
@@ -238,7 +243,7 @@ def perform_replay(
             letter.event.webhook_id,
             outcome.reason,
         )
-    if bulk_id is not None:
+    if bulk_id is not None and ended:
         _report_to_bulk(bulk_id, "done" if outcome.delivered else "failed")
     return result
 

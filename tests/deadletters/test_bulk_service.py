@@ -258,3 +258,46 @@ def test_a_bulk_of_selected_rows_touches_only_those(operator, empty_queue):
     run_queued_tasks()
     assert BulkAction.objects.get(pk=bulk.pk).done == 2
     assert list(DeadLetter.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+def test_a_duplicate_replay_task_is_counted_once(operator, target, fast_budget, empty_queue):
+    target.expect_request("/webhooks").respond_with_data("ok")
+    make_dead_letter()
+    bulk = confirm("replay", operator, rate=100)
+    queued_tasks()
+    services.run_bulk(bulk.pk, str(bulk.runner_token), sleep=no_sleep)
+    (task,) = queued_tasks()
+    # The sweeper thought the task was lost and queued it again: both copies run.
+    first = services.perform_replay(*task["args"][:2], bulk_id=task["args"][2])
+    second = services.perform_replay(*task["args"][:2], bulk_id=task["args"][2])
+    assert (first.status, second.status) == ("replayed", "skipped")
+    bulk.refresh_from_db()
+    assert (bulk.status, bulk.seen, bulk.done, bulk.skipped) == ("done", 1, 1, 0)
+    assert len(target.log) == 1
+
+
+def test_a_slow_replay_the_sweeper_gave_up_on_is_counted_once_and_keeps_the_truth(
+    operator, target, monkeypatch, empty_queue
+):
+    target.expect_request("/webhooks").respond_with_data("ok")
+    letter = make_dead_letter()
+    bulk = confirm("replay", operator, rate=100)
+    queued_tasks()
+    services.run_bulk(bulk.pk, str(bulk.runner_token), sleep=no_sleep)
+    (task,) = queued_tasks()
+
+    def deliver_after_the_sweep(*args, **kwargs):
+        past = timezone.now() - timedelta(seconds=1)
+        DeadLetter.objects.filter(pk=letter.pk).update(replay_lease_until=past)
+        assert services.sweep_stuck()["interrupted"] == 1  # counted as failed here, once
+        return original(*args, **kwargs)
+
+    from webhooks import services as webhook_services
+
+    original = webhook_services.run_attempts
+    monkeypatch.setattr(webhook_services, "run_attempts", deliver_after_the_sweep)
+    services.perform_replay(*task["args"][:2], bulk_id=task["args"][2], sleep=no_sleep)
+    letter.refresh_from_db()
+    assert letter.status == DeadLetter.Status.REPLAYED  # it was delivered after all
+    bulk.refresh_from_db()
+    assert (bulk.status, bulk.done, bulk.failed) == ("done", 0, 1)
