@@ -51,7 +51,11 @@ def keyset_page(queryset: QuerySet, *, cursor: str | None, page_size: int, field
     qs = queryset.order_by(f"-{field}", "-pk")
     if cursor:
         moment, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
+        # The redundant `<=` is what the index can seek to; the OR alone is only a filter,
+        # so without it PostgreSQL reads every row above a deep cursor (bench/deadletters.py).
+        qs = qs.filter(**{f"{field}__lte": moment}).filter(
+            Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk})
+        )
     rows = list(qs[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:

@@ -87,6 +87,12 @@ JOBS: list[Job] = [
         description="Proof of life for the worker probe: its latest run says the django-q2 worker is executing tasks.",
         every_minutes=1,
     ),
+    Job(
+        key="deadletters-sweep",
+        func="deadletters.services.sweep_stuck",
+        description="Re-enqueue lost replays, fail replays whose worker died, resume or close stuck bulk actions.",
+        every_minutes=1,
+    ),
 ]
 
 

@@ -167,6 +167,19 @@ try:
     # The board warns that probes stopped running (the worker?) after this long without a run.
     HEALTH_STALE_AFTER_S = env.int("HEALTH_STALE_AFTER_S", default=180, minimum=60)
     STATUS_POLL_SECONDS = env.int("STATUS_POLL_SECONDS", default=15, minimum=1)
+
+    # --- deadletters (issue 3)
+    from timedify_ops.lib.durations import parse_duration
+
+    # `replay_deadletters --cleanup` (and retention) delete dead letters replayed longer ago than this.
+    try:
+        DEADLETTER_REPLAYED_GRACE = parse_duration(env.str("DEADLETTER_REPLAYED_GRACE", default="24h"))
+    except ValueError as error:
+        raise ConfigError(f"DEADLETTER_REPLAYED_GRACE: {error}") from None
+    # Bulk replays start at most this many deliveries per second unless the operator picks another rate.
+    DEADLETTER_BULK_RATE = env.float("DEADLETTER_BULK_RATE", default=10.0, minimum=0.1)
+    # A replay claimed but not picked up by a worker within this long is re-enqueued by the sweeper.
+    DEADLETTER_REPLAY_LEASE_SECONDS = env.int("DEADLETTER_REPLAY_LEASE_SECONDS", default=600, minimum=10)
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 
