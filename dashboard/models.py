@@ -71,3 +71,9 @@ class JobRun(models.Model):
         self.result = result
         self.error = error
         self.save(update_fields=["finished_at", "ok", "duration_ms", "result", "error"])
+
+
+# Models of the dashboard's sub-packages, so Django finds them under the dashboard app.
+from dashboard.logs.models import LogEntry  # noqa: E402
+
+__all__ = ["AuditEntry", "JobRun", "LogEntry"]
