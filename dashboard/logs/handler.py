@@ -83,6 +83,7 @@ class LogStoreHandler(logging.Handler):
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopped = False
         self.dropped = 0
 
     # ------------------------------------------------------------------ logging.Handler
@@ -163,14 +164,19 @@ class LogStoreHandler(logging.Handler):
 
         from dashboard.logs.ingest import insert_rows
 
+        # The thread owns its connection and keeps it fresh; a caller's connection (a test, the
+        # exit flush) is left as it is: it may be inside the caller's transaction.
+        own_connection = threading.current_thread() is self._thread
         _flushing.active = True
         try:
             for attempt in (1, 2):
                 try:
-                    connection.close_if_unusable_or_obsolete()
+                    if own_connection:
+                        connection.close_if_unusable_or_obsolete()
                     return insert_rows(batch)
                 except Exception as error:  # the events are best effort; the app goes on
-                    connection.close()
+                    if own_connection:
+                        connection.close()
                     if attempt == 2:
                         self.dropped += len(batch)
                         console.warning("could not write %d event(s) to the log store: %s", len(batch), error)
@@ -190,15 +196,29 @@ class LogStoreHandler(logging.Handler):
         _register_exit_flush(self)
 
     def _run(self) -> None:
+        from django.db import connection
+
         pid = os.getpid()
-        while os.getpid() == pid:
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            try:
-                self.write_buffered()
-            except Exception:  # keep the thread alive whatever happens
-                console.exception("log store flush failed")
-                time.sleep(self.flush_interval)
+        try:
+            while not self._stopped and os.getpid() == pid:
+                self._wake.wait(self.flush_interval)
+                self._wake.clear()
+                try:
+                    self.write_buffered()
+                except Exception:  # keep the thread alive whatever happens
+                    console.exception("log store flush failed")
+                    time.sleep(self.flush_interval)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Stop the thread after a last write (logging.shutdown() calls flush() first)."""
+        self._stopped = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        super().close()
 
 
 def _register_exit_flush(handler: LogStoreHandler) -> None:
