@@ -42,6 +42,8 @@
   new MutationObserver(function (mutations) {
     var added = mutations.some(function (mutation) { return mutation.addedNodes.length > 0; });
     if (!added) return;
+    var empty = document.getElementById("log-empty");
+    if (empty && lineCount() > 0) empty.remove();
     trim();
     scrollToEnd();
   }).observe(lines, { childList: true });
