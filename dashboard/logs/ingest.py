@@ -262,7 +262,7 @@ def _copy(connection, rows: list[LogRow]) -> None:
                         row.host,
                         row.message,
                         row.topic,
-                        dumps(row.extra, ensure_ascii=False),
+                        dumps(row.extra, ensure_ascii=False) if row.extra else "{}",
                     )
                 )
 

@@ -15,6 +15,7 @@ surrogates, and a varchar over its length would fail the whole batch.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -81,24 +82,31 @@ def level_label(level: int) -> str:
 # Where a level is written inside a message: `level=error`, `"level":"error"`, an upper-case
 # level word (`ERROR:`, `[WARN]`, `… ERROR sink{…}`), a Python traceback, and the team's two
 # known error signatures (the "Errors" preset's `webhook error` and `prisma … error`).
-_MESSAGE_LEVEL_KEYED = re.compile(r"""\blevel"?\s*[=:]\s*"?([a-zA-Z]+)""")
-_MESSAGE_LEVEL_WORD = re.compile(
-    r"(?<![\w-])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|PANIC)(?![\w-])"
-)
-_MESSAGE_ERROR_SIGNATURE = re.compile(r"webhook error|prisma.*error|^Traceback \(most recent call last\)", re.I)
+# This runs for every ingested line: the patterns start with literals (the regex engine skips
+# ahead to them) and the keyed and signature ones only run when a cheap substring test passes.
+_MESSAGE_LEVEL_KEYED = re.compile(r"""level"?\s*[=:]\s*"?([a-zA-Z]+)""", re.I)
+_MESSAGE_LEVEL_WORD = re.compile(r"(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRITICAL|PANIC)(?![\w-])")
+_MESSAGE_ERROR_SIGNATURE = re.compile(r"webhook error|prisma.*error", re.I)
 _LEVEL_SCAN_CHARS = 200
 
 
 def message_level(message: str) -> int | None:
     """The level a message announces about itself, if it does (only the first 200 characters are read)."""
     head = message[:_LEVEL_SCAN_CHARS]
-    keyed = _MESSAGE_LEVEL_KEYED.search(head)
-    if keyed and (level := normalise_level(keyed.group(1))) is not None:
-        return level
-    word = _MESSAGE_LEVEL_WORD.search(head)
-    if word:
-        return _LEVEL_NAMES[word.group(1).lower()]
-    if _MESSAGE_ERROR_SIGNATURE.search(head):
+    if "evel" in head or "EVEL" in head:
+        for keyed in _MESSAGE_LEVEL_KEYED.finditer(head):
+            start = keyed.start()
+            if start and (head[start - 1].isalnum() or head[start - 1] == "_"):
+                continue  # "sublevel=…" is not a level
+            if (level := normalise_level(keyed.group(1))) is not None:
+                return level
+    for word in _MESSAGE_LEVEL_WORD.finditer(head):
+        start = word.start()
+        if start and (head[start - 1].isalnum() or head[start - 1] in "_-"):
+            continue  # "MYERROR", "X-ERROR" are not level words
+        return _LEVEL_NAMES[word.group().lower()]
+    lowered = head.lower()
+    if ("error" in lowered and _MESSAGE_ERROR_SIGNATURE.search(head)) or head.startswith("Traceback (most recent"):
         return ERROR
     return None
 
@@ -121,6 +129,17 @@ _RFC3339 = re.compile(
 )
 
 
+# The shipper's own spelling, `2026-11-26T10:00:00.123456789Z`: the seconds part is the same for
+# many lines of a batch, so its conversion is cached.
+_FLY_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z")
+
+
+@functools.lru_cache(maxsize=4096)
+def _epoch_seconds(text: str) -> int:
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    return (moment - EPOCH) // timedelta(seconds=1)
+
+
 def parse_timestamp_ns(value) -> int:
     """Nanoseconds since the epoch from RFC 3339 text (up to 9 fractional digits kept; no
     offset means UTC) or from a number of seconds, milliseconds, microseconds or nanoseconds
@@ -137,6 +156,13 @@ def parse_timestamp_ns(value) -> int:
             ns = int(value * 1_000)
         else:
             ns = int(value)
+    elif isinstance(value, str) and (fast := _FLY_TIMESTAMP.fullmatch(value)):
+        try:
+            seconds = _epoch_seconds(fast.group(1))
+        except ValueError as error:
+            raise BadRecord(f"timestamp {value[:40]!r}: {error}") from None
+        fraction = fast.group(2)
+        ns = seconds * 1_000_000_000 + (int(fraction.ljust(9, "0")) if fraction else 0)
     elif isinstance(value, str):
         match = _RFC3339.fullmatch(value.strip())
         if not match:
@@ -203,7 +229,10 @@ TOPIC_FAMILIES = (
     "subscription_contracts",
     "themes",
 )
-_TOPIC_SLASH = re.compile(r"\b(" + "|".join(TOPIC_FAMILIES) + r")/([a-z][a-z_]*[a-z])(?![\w/])", re.I)
+_FAMILY_SET = frozenset(TOPIC_FAMILIES)
+_FAMILY_TAIL = re.compile(r"[A-Za-z_]+\Z")
+_TOPIC_ACTION = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z](?![\w/])")
+_LONGEST_FAMILY = max(map(len, TOPIC_FAMILIES))
 DEFAULT_TOPICS = (
     "app/uninstalled",
     "app/scopes_update",
@@ -226,9 +255,21 @@ _ENUM_CACHE: dict[tuple[str, ...], tuple[re.Pattern, dict[str, str]]] = {}
 
 def derive_topic(message: str, known_topics: Iterable[str] = DEFAULT_TOPICS) -> str:
     """The webhook topic a message mentions, normalised (`APP/UNINSTALLED` → `app/uninstalled`), else ""."""
-    slash = _TOPIC_SLASH.search(message)
-    if slash:
-        return f"{slash.group(1)}/{slash.group(2)}".lower()[: MAX_LENGTHS["topic"]]
+    slash = message.find("/")
+    while slash != -1:
+        # The word before the slash (at most as long as the longest family, and not glued to
+        # more word characters) must be a family; the word after it is the action.
+        before = message[max(0, slash - _LONGEST_FAMILY - 1) : slash]
+        family = _FAMILY_TAIL.search(before)
+        if family and family.group().lower() in _FAMILY_SET:
+            begin = slash - len(family.group())
+            if begin == 0 or not message[begin - 1].isalnum():
+                action = _TOPIC_ACTION.match(message, slash + 1)
+                if action:
+                    return f"{family.group()}/{action.group()}".lower()[: MAX_LENGTHS["topic"]]
+        slash = message.find("/", slash + 1)
+    if "_" not in message:
+        return ""
     key = tuple(sorted(set(known_topics) | set(DEFAULT_TOPICS)))
     cached = _ENUM_CACHE.get(key)
     if cached is None:
@@ -262,10 +303,11 @@ def clean_text(value, limit: int | None = None) -> str:
         value = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else str(value)
     if "\x00" in value:
         value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
+    if not value.isascii():  # only non-ASCII text can hold a lone surrogate
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
     if limit is not None and len(value) > limit:
         value = value[:limit]
     return value
@@ -309,27 +351,70 @@ class LogRow:
         return ns_to_datetime(self.timestamp_ns)
 
 
-def _pop_path(record: dict, *path: str):
-    """Remove and return record[a][b]…, dropping dicts the removal leaves empty."""
-    parents = []
-    node = record
-    for key in path[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            return None
-        parents.append((node, key))
-        node = child
-    if path[-1] not in node:
+# The fields row_from_record maps, as a tree: a leaf (None) is taken out of the record, a
+# subtree is walked when the record has an object there. Whatever is left is `extra`.
+_MAPPED = {
+    "message": None,
+    "timestamp": None,
+    "host": None,
+    "log": {"level": None},
+    "event": {"provider": None},
+    "fly": {"app": {"name": None, "instance": None}, "region": None},
+}
+
+
+def _split(record: dict, mapped: dict, found: dict, prefix: str = "") -> dict:
+    """Put the mapped leaves of `record` in `found` (by dotted path); return the rest, without
+    touching `record`. One pass, no copies of what is mapped away."""
+    rest = {}
+    for key, value in record.items():
+        if key not in mapped:
+            rest[key] = value
+            continue
+        below = mapped[key]
+        if below is None:
+            found[prefix + key] = value
+        elif type(value) is dict:
+            inner = _split(value, below, found, f"{prefix}{key}.")
+            if inner:
+                rest[key] = inner
+        else:
+            rest[key] = value
+    return rest
+
+
+_FLY_KEYS = frozenset(("timestamp", "message", "host", "log", "event", "fly"))
+
+
+def _fly_fields(record: dict) -> dict | None:
+    """The mapped fields of a record of exactly the shipper's shape (the usual case, so it gets
+    this short path), else None."""
+    if record.keys() != _FLY_KEYS:
         return None
-    value = node.pop(path[-1])
-    for parent, key in reversed(parents):
-        if parent[key]:
-            break
-        del parent[key]
-    return value
+    log, event, fly = record["log"], record["event"], record["fly"]
+    if not (type(log) is dict and type(event) is dict and type(fly) is dict):
+        return None
+    app = fly.get("app")
+    if not (len(log) == 1 and len(event) == 1 and len(fly) == 2 and type(app) is dict and len(app) == 2):
+        return None
+    try:
+        return {
+            "message": record["message"],
+            "timestamp": record["timestamp"],
+            "host": record["host"],
+            "log.level": log["level"],
+            "event.provider": event["provider"],
+            "fly.app.name": app["name"],
+            "fly.app.instance": app["instance"],
+            "fly.region": fly["region"],
+        }
+    except KeyError:
+        return None
 
 
 def _short(value, name: str) -> str:
+    if type(value) is str and value.isascii() and len(value) <= MAX_LENGTHS[name] and "\x00" not in value:
+        return value
     if isinstance(value, dict | list):
         raise BadRecord(f"{name} is not a string")
     return clean_text(value, MAX_LENGTHS[name])
@@ -348,25 +433,26 @@ def row_from_record(
     """
     if not isinstance(record, dict):
         raise BadRecord("not a JSON object")
-    record = dict(record)
-    for nested in ("fly", "log", "event"):
-        # Copies of the nested dicts: popping mapped fields must not touch the caller's record.
-        if isinstance(record.get(nested), dict):
-            record[nested] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in record[nested].items()}
-    if "message" not in record:
+    found = _fly_fields(record)
+    if found is not None:
+        rest = {}
+    else:
+        found = {}
+        rest = _split(record, _MAPPED, found)
+    if "message" not in found:
         raise BadRecord("no message")
-    message = clean_text(record.pop("message"), MAX_MESSAGE_CHARS)
-    raw_timestamp = record.pop("timestamp", None)
+    message = clean_text(found["message"], MAX_MESSAGE_CHARS)
+    raw_timestamp = found.get("timestamp")
     timestamp_ns = now_ns if raw_timestamp in (None, "") else parse_timestamp_ns(raw_timestamp)
     defaults = defaults or {}
-    app = _pop_path(record, "fly", "app", "name")
-    instance = _pop_path(record, "fly", "app", "instance")
-    region = _pop_path(record, "fly", "region")
-    declared = _pop_path(record, "log", "level")
-    if declared is None and "level" in record and isinstance(record["level"], str):
-        declared = record.pop("level")
-    provider = _pop_path(record, "event", "provider")
-    host = record.pop("host", None)
+    app = found.get("fly.app.name")
+    instance = found.get("fly.app.instance")
+    region = found.get("fly.region")
+    declared = found.get("log.level")
+    if declared is None and isinstance(rest.get("level"), str):
+        declared = rest.pop("level")  # not Fly's shape, but a common one
+    provider = found.get("event.provider")
+    host = found.get("host")
     return LogRow(
         timestamp_ns=timestamp_ns,
         message=message,
@@ -377,7 +463,7 @@ def row_from_record(
         provider=_short(provider if provider is not None else defaults.get("provider", ""), "provider"),
         host=_short(host if host is not None else defaults.get("host", ""), "host"),
         topic=derive_topic(message, known_topics),
-        extra=clean_json(record),
+        extra=clean_json(rest) if rest else {},
     )
 
 

@@ -158,3 +158,11 @@ def test_fly_cli_lines_are_parsed_with_or_without_colours():
     assert fields["event"] == {"provider": "app"}
     assert fields["message"] == "ERROR: Exception in ASGI application"
     assert records.parse_fly_cli_line("not a fly line") is None
+
+
+def test_the_short_path_for_the_shippers_exact_shape_maps_like_the_general_one():
+    exact = row_from_record(fly_record("Received APP/UNINSTALLED"), now_ns=NOW_NS)
+    general = row_from_record(fly_record("Received APP/UNINSTALLED", extra_key=1), now_ns=NOW_NS)
+    assert general.extra == {"extra_key": 1}
+    general.extra = {}
+    assert exact == general
