@@ -4,7 +4,6 @@ reload; pause, the 1,000-line cap (made small here) and the automatic stop with 
 import httpx
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group
 
 from tests.conftest import make_user
 from tests.e2e.conftest import login
@@ -24,8 +23,6 @@ def ingest(live_server, *messages: str) -> None:
 
 
 def open_tail(page, live_server, query: str = "") -> None:
-    # Transactional tests empty the tables afterwards, the roles migration's groups included.
-    Group.objects.get_or_create(name="viewer")
     make_user("victor", role="viewer")
     login(page, live_server, "victor")
     page.goto(f"{live_server.url}/logs/{query}")
