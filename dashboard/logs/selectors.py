@@ -219,7 +219,7 @@ class Poll:
     skipped: int  # ids passed over unexamined because the tail fell too far behind
 
 
-def poll(log_filter: LogFilter, after: int, *, scan_ids: int = POLL_SCAN_IDS, limit: int = POLL_LIMIT) -> Poll:
+def poll(log_filter: LogFilter, after: int, *, scan_ids: int | None = None, limit: int | None = None) -> Poll:
     """Matching lines with id > `after`, in id order, and the cursor for the next poll.
 
     1. Read the newest id N. Nothing newer than the cursor → same cursor.
@@ -228,6 +228,8 @@ def poll(log_filter: LogFilter, after: int, *, scan_ids: int = POLL_SCAN_IDS, li
     3. Read matching rows with start < id ≤ N, at most `limit`; the next cursor is the last row
        returned when the limit was hit, else N (rows up to N that did not match are done with).
     """
+    scan_ids = scan_ids or POLL_SCAN_IDS
+    limit = limit or POLL_LIMIT
     with bounded_query():
         newest = latest_id()
         if newest <= after:

@@ -214,5 +214,8 @@ def _poll(request: HttpRequest, log_filter: selectors.LogFilter) -> HttpResponse
         context["stopped"] = str(error)
         return render(request, f"{TEMPLATE}#poll", context)
     context.update(_tail_context(log_filter, cursor=result.cursor, started=started))
-    context.update({"lines": result.lines, "skipped": result.skipped})
+    # A full answer means more lines are waiting: the next poll comes at once, not in 1.5 s.
+    context.update(
+        {"lines": result.lines, "skipped": result.skipped, "catching_up": len(result.lines) >= selectors.POLL_LIMIT}
+    )
     return render(request, f"{TEMPLATE}#poll", context)

@@ -130,3 +130,14 @@ def test_the_page_says_when_older_matching_lines_are_not_shown(viewer_client, se
     add_lines("a", "b", "c")
     html = viewer_client.get("/logs/").content.decode()
     assert ">a<" not in html and "Older matching lines" in html
+
+
+def test_a_full_poll_answer_asks_for_the_rest_at_once(viewer_client, monkeypatch):
+    monkeypatch.setattr("dashboard.logs.selectors.POLL_LIMIT", 2)
+    cursor = add_lines("seen")[-1].id
+    add_lines("one", "two", "three")
+    html = viewer_client.get(f"/logs/?after={cursor}", **HTMX).content.decode()
+    assert "one" in html and "two" in html and "three" not in html
+    assert 'hx-trigger="load delay:100ms, every 1.5s"' in html
+    rest = viewer_client.get(poll_url(html), **HTMX).content.decode()
+    assert "three" in rest and 'hx-trigger="every 1.5s"' in rest
