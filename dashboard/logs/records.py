@@ -66,6 +66,8 @@ class BadRecord(ValueError):
 
 def normalise_level(value) -> int | None:
     """A level name (`info`, `WARN`, `Error` …) or number on the 10…50 scale, else None."""
+    if type(value) is str:
+        return _LEVEL_NAMES.get(value) or _LEVEL_NAMES.get(value.strip().lower())
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
