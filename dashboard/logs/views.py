@@ -200,6 +200,7 @@ def _poll(request: HttpRequest, log_filter: selectors.LogFilter) -> HttpResponse
     context.update(_tail_context(log_filter, cursor=after, started=started))
     if log_filter.errors:
         context["stopped"] = " ".join(log_filter.errors)
+        context["resume_url"] = None  # resuming would fail the same way: offer a reload
         return render(request, f"{TEMPLATE}#poll", context)
     if now - started >= settings.LOG_TAIL_MAX_SECONDS:
         context["stopped"] = (

@@ -116,6 +116,7 @@ def test_a_poll_with_a_broken_cursor_says_so(viewer_client):
 def test_a_poll_with_an_invalid_filter_stops_with_the_reason(viewer_client):
     html = viewer_client.get("/logs/?after=0&regex=(x", **HTMX).content.decode()
     assert "is not valid" in html and "hx-trigger" not in html
+    assert "Reload" in html and "log-resume" not in html
 
 
 def test_lines_outside_the_window_are_not_in_the_opening_view(viewer_client):
