@@ -272,11 +272,12 @@ def derive_topic(message: str, known_topics: Iterable[str] = DEFAULT_TOPICS) -> 
         slash = message.find("/", slash + 1)
     if "_" not in message:
         return ""
-    key = tuple(sorted(set(known_topics) | set(DEFAULT_TOPICS)))
-    cached = _ENUM_CACHE.get(key)
+    known = known_topics if isinstance(known_topics, tuple) else tuple(known_topics)
+    cached = _ENUM_CACHE.get(known)
     if cached is None:
-        cached = (_enum_pattern(key), {topic.upper().replace("/", "_"): topic for topic in key})
-        _ENUM_CACHE[key] = cached
+        topics = tuple(sorted(set(known) | set(DEFAULT_TOPICS)))
+        cached = (_enum_pattern(topics), {topic.upper().replace("/", "_"): topic for topic in topics})
+        _ENUM_CACHE[known] = cached
     pattern, topics = cached
     enum = pattern.search(message)
     return topics[enum.group(1)] if enum else ""
