@@ -162,14 +162,16 @@ class MetricCounter(models.Model):
         return f"{self.name}{{{self.labels}}} {self.value}"
 
 
-# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
+# Models of the dashboard's sub-packages (health, logs, …), imported so they belong to this app.
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+from dashboard.logs.models import LogEntry  # noqa: E402
 
 __all__ = [
     "AuditEntry",
     "JobRun",
     "LatencyMinute",
     "LatencyTotal",
+    "LogEntry",
     "MetricCounter",
     "ProbeFlip",
     "ProbeHour",

@@ -7,4 +7,5 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("metrics", views.metrics, name="metrics"),
     path("", include("dashboard.health.urls")),
+    path("", include("dashboard.logs.urls")),
 ]

@@ -6,6 +6,25 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
+def read_limited_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` (webhook ingress, log ingest).
+
+    A declared Content-Length over the limit is refused before reading; otherwise at
+    most limit + 1 bytes are read, so an oversized body never sits in memory.
+    """
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            if int(declared) > limit:
+                return None
+        except ValueError:
+            pass
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return None
+    return body
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: Fly's proxy puts it in Fly-Client-IP (and overwrites any value a
     client sends), so that header is trusted when TRUSTED_CLIENT_IP_HEADER names it; otherwise
