@@ -143,3 +143,7 @@ class MetricCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.labels}}} {self.value}"
+
+
+# SLO rollups and daily reports (issue 6) live in dashboard.slo; imported here so they belong to this app.
+from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402, F401

@@ -67,6 +67,19 @@ JOBS: list[Job] = [
         description="Re-enqueue events whose enqueue was lost or whose worker died mid-delivery.",
         every_minutes=1,
     ),
+    Job(
+        key="slo-rollup",
+        func="dashboard.slo.rollups.rollup_recent",
+        description="Recompute the SLO rollups of the last few closed minutes (late telemetry flushes included).",
+        every_minutes=1,
+    ),
+    Job(
+        key="slo-daily-report",
+        func="dashboard.slo.report.write_previous_day_report",
+        description="Write the previous UTC day's SLO summary (and send it when a channel is configured).",
+        daily_at="00:10",
+        grace_minutes=30,
+    ),
 ]
 
 
