@@ -201,9 +201,9 @@ def format_report(report: SloDailyReport, *, partial: bool = False) -> str:
     if not judged:
         verdict = "no SLO had data"
     elif missed:
-        verdict = f"{len(missed)} of {len(judged)} SLOs missed"
+        verdict = f"missed {', '.join(missed)} ({len(missed)} of {len(judged)} SLOs with data)"
     else:
-        verdict = f"all {len(judged)} SLOs met"
+        verdict = f"every SLO with data met ({len(judged)} of {len(report.slos)})"
     lines = [
         f"SLO report for {report.date.isoformat()} (UTC){' so far, the day is not over' if partial else ''}: {verdict}"
     ]

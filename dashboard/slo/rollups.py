@@ -220,9 +220,16 @@ def compute_minutes(start: datetime, end: datetime) -> list[SloMinute]:
     return result
 
 
-def rollup_range(start: datetime, end: datetime) -> int:
-    """Recompute and store every minute in [start, end) (one upsert per row, by minute)."""
+def rollup_range(start: datetime, end: datetime, *, only_missing: bool = False) -> int:
+    """Recompute and store every minute in [start, end) (one upsert per row, by minute).
+
+    only_missing: keep the minutes already rolled up and fill the others only (`slo_report`
+    on an old day, whose raw rows retention may have deleted, must not overwrite them with zeros).
+    """
     rows = compute_minutes(start, end)
+    if only_missing:
+        existing = set(SloMinute.objects.filter(minute__gte=start, minute__lt=end).values_list("minute", flat=True))
+        rows = [row for row in rows if row.minute not in existing]
     if rows:
         SloMinute.objects.bulk_create(
             rows,

@@ -1,7 +1,8 @@
 """manage.py slo_report [--date YYYY-MM-DD]: the daily SLO summary of one UTC day.
 
-Without --date: the previous UTC day. A finished day's report is written (or rewritten, the same
-row) as the daily job does; today's is printed as "so far" and not stored.
+Without --date: the previous UTC day. Minutes of that day not rolled up yet are rolled up first
+(existing rollups are kept). A finished day's report is written (or rewritten, the same row) as
+the daily job does; today's is printed as "so far" and not stored.
 Exit 0: every SLO met (or no data) · 1: an SLO was missed · 2: bad arguments.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from dashboard.slo import report as reports
+from dashboard.slo import rollups
 
 
 class Command(BaseCommand):
@@ -31,6 +34,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--date must be a day as YYYY-MM-DD (got {day!r})", returncode=2) from None
         if chosen > today:
             raise CommandError(f"{chosen.isoformat()} is in the future; no report yet", returncode=2)
+        start, end = reports.day_bounds(chosen)
+        rollups.rollup_range(start, min(end, rollups.floor_minute(timezone.now())), only_missing=True)
         if chosen == today:
             report = reports.build_report(chosen)
             self.stdout.write(reports.format_report(report, partial=True))
