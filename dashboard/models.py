@@ -145,5 +145,21 @@ class MetricCounter(models.Model):
         return f"{self.name}{{{self.labels}}} {self.value}"
 
 
+# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
+from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+
 # SLO rollups and daily reports (issue 6) live in dashboard.slo; imported here so they belong to this app.
-from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402, F401
+from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
+
+__all__ = [
+    "AuditEntry",
+    "JobRun",
+    "LatencyMinute",
+    "MetricCounter",
+    "ProbeFlip",
+    "ProbeHour",
+    "ProbeResult",
+    "ProbeState",
+    "SloDailyReport",
+    "SloMinute",
+]

@@ -5,5 +5,6 @@ from dashboard import views
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("audit/", views.audit, name="audit"),
+    path("", include("dashboard.health.urls")),
     path("", include("dashboard.slo.urls")),
 ]

@@ -6,6 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("dashboard", "0003_health"),
         ("dashboard", "0003_telemetry"),
     ]
 
