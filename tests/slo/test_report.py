@@ -100,16 +100,33 @@ def test_the_report_lists_replays_and_the_topics_and_shops_with_most_dead_letter
     assert report.top_shops[0] == ["s0.myshopify.com", 2]
 
 
-def test_incidents_are_left_out_while_the_health_probes_are_not_installed():
-    from django.apps import apps
+def test_the_report_lists_the_incidents_of_the_day_from_the_health_board(settings):
+    from dashboard.health.probes import Outcome
+    from dashboard.health.services import record_results
 
+    settings.HEALTH_DOWN_AFTER = 2
+    for minute, state in [(190, "ok"), (191, "fail"), (192, "fail"), (199, "ok")]:
+        record_results(
+            [Outcome("app", state, 10.0, "HTTP 503" if state == "fail" else "HTTP 200")], at=START + minute * MINUTE
+        )
     report = reports.write_report(DAY)
-    try:
-        apps.get_model("dashboard", "ProbeFlip")
-    except LookupError:
-        assert report.incidents is None
-    else:
-        assert report.incidents == []
+    assert report.incidents == [
+        {"probe": "app", "at": "2026-11-19T03:12:00+00:00", "until": "2026-11-19T03:19:00+00:00", "detail": "HTTP 503"}
+    ]
+    assert "Incidents: app down 03:12–03:19" in reports.format_report(report)
+    assert reports.write_report(date(2026, 11, 18)).incidents == []
+
+
+def test_the_daily_job_counts_uptime_from_the_app_probe():
+    from dashboard.health.probes import Outcome
+    from dashboard.health.services import record_results
+
+    for minute in range(100):
+        record_results([Outcome("app", "fail" if minute < 1 else "ok", 10.0, "")], at=START + minute * MINUTE)
+    reports.write_previous_day_report(NEXT_MORNING)
+    figure = SloDailyReport.objects.get(date=DAY).slos["uptime"]
+    assert (figure["bad"], figure["total"], figure["met"]) == (1, 100, False)
+    assert figure["value"] == pytest.approx(0.99)
 
 
 def test_the_report_reads_as_text():

@@ -242,3 +242,31 @@ def test_real_webhooks_through_the_pipeline_end_up_in_the_rollups(client, target
         "delivered_first_try": 3,
         "attempts": 4,
     }
+
+
+def probe_run(at, state: str, probe: str = "app") -> None:
+    """One run of the health probes (issue 4) as its job records it."""
+    from dashboard.health.probes import Outcome
+    from dashboard.health.services import record_results
+
+    record_results([Outcome(probe=probe, state=state, latency_ms=12.0, detail=f"HTTP {state}")], at=at)
+
+
+def test_uptime_counts_the_app_probe_with_warn_as_up_and_fail_as_down():
+    for offset, state in enumerate(["ok", "warn", "fail", "ok"]):
+        probe_run(START + offset * MINUTE + timedelta(seconds=3), state)
+    probe_run(START + timedelta(seconds=3), "fail", probe="database")  # another probe: not the uptime SLI
+    rollups.rollup_range(START, START + 4 * MINUTE)
+    rows = rows_between(START, START + 4 * MINUTE)
+    assert [(row.probe_checks, row.probe_up) for row in rows] == [(1, 1), (1, 1), (1, 0), (1, 1)]
+    status = services.window_counts(START + 4 * MINUTE, {"all": 4 * MINUTE})["uptime"]["all"]
+    assert (status.bad, status.total, status.sli) == (1, 4, 0.75)
+
+
+def test_the_uptime_probe_is_a_setting(settings):
+    settings.SLO_UPTIME_PROBE = "database"
+    probe_run(START, "fail", probe="database")
+    probe_run(START, "ok")
+    rollups.rollup_range(START, START + MINUTE)
+    row = SloMinute.objects.get(minute=START)
+    assert (row.probe_checks, row.probe_up) == (1, 0)
