@@ -109,16 +109,26 @@ def slo_window() -> timedelta:
 
 
 def window_counts(end: datetime, windows: dict[str, timedelta]) -> dict[str, dict[str, slo_math.Counts]]:
-    """(bad, total) per SLO and per window ending at `end`, in one query over the longest window."""
-    aggregates = {}
+    """(bad, total) per SLO and per window ending at `end`.
+
+    The longest window is summed without a filter; the others with filtered sums over the
+    second-longest window's rows only (the 5 m…3 d burn windows read 3 days, not 28).
+    """
+    ordered = sorted(windows.items(), key=lambda item: item[1], reverse=True)
+    longest_name, longest = ordered[0]
+    shorter = ordered[1:]
+    plain, filtered = {}, {}
     for definition in definitions():
         bad, total = bad_and_total(definition.key)
-        for name, span in windows.items():
+        plain[f"{definition.key}|{longest_name}|bad"] = Sum(bad)
+        plain[f"{definition.key}|{longest_name}|total"] = Sum(total)
+        for name, span in shorter:
             since = Q(minute__gte=end - span)
-            aggregates[f"{definition.key}|{name}|bad"] = Sum(bad, filter=since)
-            aggregates[f"{definition.key}|{name}|total"] = Sum(total, filter=since)
-    longest = max(windows.values())
-    sums = SloMinute.objects.filter(minute__gte=end - longest, minute__lt=end).aggregate(**aggregates)
+            filtered[f"{definition.key}|{name}|bad"] = Sum(bad, filter=since)
+            filtered[f"{definition.key}|{name}|total"] = Sum(total, filter=since)
+    sums = SloMinute.objects.filter(minute__gte=end - longest, minute__lt=end).aggregate(**plain)
+    if shorter:
+        sums.update(SloMinute.objects.filter(minute__gte=end - shorter[0][1], minute__lt=end).aggregate(**filtered))
     result: dict[str, dict[str, slo_math.Counts]] = {}
     for definition in definitions():
         result[definition.key] = {
@@ -159,17 +169,25 @@ class SloStatus:
         return data
 
 
-def current_status(now: datetime | None = None) -> dict[str, SloStatus]:
+def current_status(now: datetime | None = None, *, window_rows: list[dict] | None = None) -> dict[str, SloStatus]:
     """Every SLO's state, burn rates and budget remaining, keyed "latency", "error_rate", "uptime".
 
     1. Sum (bad, total) per SLO over the SLO window and the five burn-rate windows, all
-       ending at the start of the current minute (one query over SloMinute).
+       ending at the start of the current minute (two queries over SloMinute; /slo/ passes the
+       burn-down's `window_rows`, which already hold the SLO window's sums).
     2. timedify_ops.lib.slo.evaluate applies the multiwindow rules with SLO_MIN_EVENTS.
     """
     end = window_end(now)
     windows = {name: timedelta(minutes=minutes) for name, minutes in slo_math.WINDOWS.items()}
-    windows["slo"] = slo_window()
-    counts = window_counts(end, windows)
+    if window_rows is None:
+        counts = window_counts(end, {**windows, "slo": slo_window()})
+    else:
+        counts = window_counts(end, windows)
+        for definition in definitions():
+            counts[definition.key]["slo"] = slo_math.Counts(
+                bad=sum(row[f"{definition.key}_bad"] for row in window_rows),
+                total=sum(row[f"{definition.key}_total"] for row in window_rows),
+            )
     statuses = {}
     for definition in definitions():
         mine = counts[definition.key]
@@ -207,7 +225,8 @@ class EpochBucket(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"(FLOOR(EXTRACT(EPOCH FROM {sql}) / {self.seconds}) * {self.seconds})::bigint", params
+        # date_part is a double (EXTRACT a slower numeric); whole minutes cast to bigint exactly.
+        return f"((date_part('epoch', {sql})::bigint / {self.seconds}) * {self.seconds})", params
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
@@ -227,16 +246,17 @@ SERIES_FIELDS = [
 ]
 
 
-def grouped_sums(start: datetime, end: datetime, step: timedelta) -> list[dict]:
+def grouped_sums(start: datetime, end: datetime, step: timedelta, *, fields=SERIES_FIELDS, totals=True) -> list[dict]:
     """One dict per `step` from `start` to `end` (empty steps included, as zeros): the start
-    ("at", Unix seconds), each SLO's bad and total, and the SERIES_FIELDS summed."""
+    ("at", Unix seconds), each SLO's bad (and total) events, and `fields` summed."""
     seconds = int(step.total_seconds())
     # Aliases get a prefix: an annotation named like a column would shadow it in the F()s below.
-    aggregates = {f"sum_{name}": Sum(name) for name in SERIES_FIELDS}
+    aggregates = {f"sum_{name}": Sum(name) for name in fields}
     for definition in definitions():
         bad, total = bad_and_total(definition.key)
         aggregates[f"sum_{definition.key}_bad"] = Sum(bad)
-        aggregates[f"sum_{definition.key}_total"] = Sum(total)
+        if totals:
+            aggregates[f"sum_{definition.key}_total"] = Sum(total)
     rows = (
         SloMinute.objects.filter(minute__gte=start, minute__lt=end)
         .annotate(at=EpochBucket("minute", seconds))
@@ -266,10 +286,11 @@ def _p95(row: dict, buckets: list[str]) -> float | None:
     return round(value, 1) if not math.isinf(value) else None
 
 
-def chart_series(range_key: str, end: datetime) -> dict:
+def chart_series(range_key: str, end: datetime, rows: list[dict] | None = None) -> dict:
     """The SLI, traffic and response-time charts for one range (uPlot's column arrays)."""
     span, step = RANGES[range_key]
-    rows = grouped_sums(end - span, end, step)
+    if rows is None:
+        rows = grouped_sums(end - span, end, step)
     xs = [row["at"] for row in rows]
     sli = {}
     for definition in definitions():
@@ -295,12 +316,21 @@ def chart_series(range_key: str, end: datetime) -> dict:
     }
 
 
-def burn_down_series(end: datetime, statuses: dict[str, SloStatus]) -> dict:
+def burn_down_step() -> timedelta:
+    return timedelta(minutes=max(1, math.ceil(slo_window().total_seconds() / 60 / BURN_DOWN_POINTS)))
+
+
+def window_rows(end: datetime, fields=()) -> list[dict]:
+    """The SLO window in burn-down steps: each SLO's bad and total events (and `fields`)."""
+    return grouped_sums(end - slo_window(), end, burn_down_step(), fields=fields)
+
+
+def burn_down_series(end: datetime, statuses: dict[str, SloStatus], rows: list[dict] | None = None) -> dict:
     """Budget remaining through the SLO window, per SLO, with the even-spending guide line."""
-    span = slo_window()
-    step = timedelta(minutes=max(1, math.ceil(span.total_seconds() / 60 / BURN_DOWN_POINTS)))
-    start = end - span
-    rows = grouped_sums(start, end, step)
+    step = burn_down_step()
+    start = end - slo_window()
+    if rows is None:
+        rows = grouped_sums(start, end, step, fields=[], totals=False)
     step_s = int(step.total_seconds())
     start_s, end_s = start.timestamp(), end.timestamp()
     xs = [int(start_s)] + [min(row["at"] + step_s, int(end_s)) for row in rows]
@@ -321,14 +351,20 @@ def burn_down_series(end: datetime, statuses: dict[str, SloStatus]) -> dict:
 def slo_page(range_key: str, now: datetime | None = None) -> dict:
     """Everything /slo/ shows: the status per SLO and the charts' columns."""
     end = window_end(now)
-    statuses = current_status(end)
+    span, step = RANGES[range_key]
+    if (span, step) == (slo_window(), burn_down_step()):
+        # The 28-day range and the burn-down group the same minutes the same way: one query.
+        range_rows = steps = window_rows(end, fields=SERIES_FIELDS)
+    else:
+        range_rows, steps = None, window_rows(end)
+    statuses = current_status(end, window_rows=steps)
     return {
         "as_of": end,
         "statuses": list(statuses.values()),
         "definitions": definitions(),
         "charts": {
-            **chart_series(range_key, end),
-            "burn_down": burn_down_series(end, statuses),
+            **chart_series(range_key, end, rows=range_rows),
+            "burn_down": burn_down_series(end, statuses, rows=steps),
             "objectives": {key: status.objective for key, status in statuses.items()},
             "names": {key: status.name for key, status in statuses.items()},
             "threshold_ms": settings.SLO_LATENCY_THRESHOLD_MS,

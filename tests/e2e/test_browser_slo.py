@@ -12,7 +12,14 @@ from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHARTS = ["chart-sli-latency", "chart-sli-error_rate", "chart-sli-uptime", "chart-burn-down", "chart-traffic", "chart-latency"]
+CHARTS = [
+    "chart-sli-latency",
+    "chart-sli-error_rate",
+    "chart-sli-uptime",
+    "chart-burn-down",
+    "chart-traffic",
+    "chart-latency",
+]
 
 
 @pytest.fixture

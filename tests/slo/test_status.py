@@ -104,7 +104,7 @@ def test_the_windows_end_at_the_start_of_the_current_minute():
 
 def test_the_status_is_plain_data_for_the_alerting(django_assert_num_queries):
     rollup_rows(NOW - 10 * MINUTE, 10, received=5)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the SLO window, then the burn-rate windows (3 days)
         statuses = services.current_status(NOW)
     assert list(statuses) == ["latency", "error_rate", "uptime"]
     data = json.loads(json.dumps({key: status.as_dict() for key, status in statuses.items()}))
@@ -126,6 +126,15 @@ def test_the_burn_down_starts_full_and_ends_at_the_budget_remaining(settings):
     assert series["ideal"][0] == 1.0 and series["ideal"][-1] == 0.0
     assert series["x"][-1] == int(NOW.timestamp())
     assert remaining == sorted(remaining, reverse=True)  # spending only goes one way
+
+
+def test_the_page_computes_the_same_status_as_the_alerting_api(settings):
+    rollup_rows(NOW - 20 * 24 * 60 * MINUTE, 60, received=100, dead_lettered=1, ingress_count=10, i09=1, i03=9)
+    rollup_rows(NOW - 60 * MINUTE, 60, received=100, dead_lettered=2, probe_checks=1, probe_up=1)
+    alone = {key: status.as_dict() for key, status in services.current_status(NOW).items()}
+    for range_key in services.RANGES:
+        page = services.slo_page(range_key, NOW)
+        assert {status.key: status.as_dict() for status in page["statuses"]} == alone
 
 
 def test_chart_points_group_minutes_into_steps():
