@@ -142,6 +142,9 @@ try:
     # The daily report is sent here when set: a Slack incoming webhook, and/or e-mail addresses.
     SLO_REPORT_SLACK_WEBHOOK_URL = env.url("SLO_REPORT_SLACK_WEBHOOK_URL", default=None)
     SLO_REPORT_EMAIL_TO = env.list("SLO_REPORT_EMAIL_TO", default=[])
+    for _address in SLO_REPORT_EMAIL_TO:
+        if "@" not in _address.strip("@"):
+            raise ConfigError(f"SLO_REPORT_EMAIL_TO: {_address!r} is not an e-mail address")
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 

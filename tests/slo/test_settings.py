@@ -18,6 +18,7 @@ def test_the_default_slos_start():
         ("SLO_UPTIME_OBJECTIVE", "1", "SLO_UPTIME_OBJECTIVE must be a fraction between 0 and 1"),
         ("SLO_WINDOW_DAYS", "0", "SLO_WINDOW_DAYS must be at least 1"),
         ("SLO_REPORT_SLACK_WEBHOOK_URL", "hooks.slack.com/x", "must be an absolute http/https URL"),
+        ("SLO_REPORT_EMAIL_TO", "ops@example.com,ops", "SLO_REPORT_EMAIL_TO: 'ops' is not an e-mail address"),
     ],
 )
 def test_a_bad_slo_setting_stops_start_up_naming_it(name, value, message):
