@@ -81,10 +81,6 @@ def floor_minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _key(moment: datetime) -> datetime:
-    return floor_minute(moment)
-
-
 def _synthetic_filter(field: str = "synthetic") -> Q:
     return Q() if settings.SLO_INCLUDE_SYNTHETIC else Q(**{field: False})
 
@@ -110,7 +106,7 @@ def _ingress(rows: dict, start: datetime, end: datetime) -> None:
         if labels.get("synthetic") == "1" and not include_synthetic:
             continue
         outcome = labels.get("outcome", "")
-        row = rows[_key(latency.minute)]
+        row = rows[floor_minute(latency.minute)]
         if status_class(outcome) == 5:
             row["ingress_5xx"] += latency.count
         if counts_for_latency(outcome):
@@ -127,7 +123,7 @@ def _received(rows: dict, start: datetime, end: datetime) -> None:
         .annotate(n=Count("id"))
     )
     for item in received:
-        rows[_key(item["at"])]["received"] = item["n"]
+        rows[floor_minute(item["at"])]["received"] = item["n"]
 
 
 def _delivered(rows: dict, start: datetime, end: datetime) -> None:
@@ -140,7 +136,7 @@ def _delivered(rows: dict, start: datetime, end: datetime) -> None:
         .annotate(first=Count("id", filter=Q(attempts__lte=1)), later=Count("id", filter=Q(attempts__gt=1)))
     )
     for item in delivered:
-        row = rows[_key(item["at"])]
+        row = rows[floor_minute(item["at"])]
         row["delivered_first_try"] = item["first"]
         row["delivered_after_retries"] = item["later"]
 
@@ -155,7 +151,7 @@ def _dead_lettered(rows: dict, start: datetime, end: datetime) -> None:
         .annotate(n=Count("id"))
     )
     for item in letters:
-        rows[_key(item["at"])]["dead_lettered"] = item["n"]
+        rows[floor_minute(item["at"])]["dead_lettered"] = item["n"]
 
 
 def _attempts(rows: dict, start: datetime, end: datetime) -> None:
@@ -169,7 +165,7 @@ def _attempts(rows: dict, start: datetime, end: datetime) -> None:
         .annotate(n=Count("id"), failed=Count("id", filter=failed), ms=Sum("duration_ms"))
     )
     for item in attempts:
-        row = rows[_key(item["at"])]
+        row = rows[floor_minute(item["at"])]
         row["attempts"] += item["n"]
         row["attempts_failed"] += item["failed"]
         row["app_sum_ms"] += item["ms"] or 0.0
@@ -188,7 +184,7 @@ def _uptime(rows: dict, start: datetime, end: datetime) -> None:
         .annotate(n=Count("id"), up=Count("id", filter=Q(state__in=["ok", "warn"])))
     )
     for item in checks:
-        row = rows[_key(item["at"])]
+        row = rows[floor_minute(item["at"])]
         row["probe_checks"] = item["n"]
         row["probe_up"] = item["up"]
 

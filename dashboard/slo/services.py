@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import NotSupportedError
 from django.db.models import BigIntegerField, F, Func, Q, Sum
 from django.utils import timezone
 
@@ -222,6 +223,9 @@ class EpochBucket(Func):
     def __init__(self, expression, seconds: int):
         super().__init__(expression)
         self.seconds = int(seconds)
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotSupportedError(f"EpochBucket is written for PostgreSQL and SQLite, not {connection.vendor}")
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
