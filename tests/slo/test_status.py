@@ -128,7 +128,9 @@ def test_the_burn_down_starts_full_and_ends_at_the_budget_remaining(settings):
     assert remaining == sorted(remaining, reverse=True)  # spending only goes one way
 
 
-def test_the_page_computes_the_same_status_as_the_alerting_api(settings):
+@pytest.mark.parametrize("window_days", [28, 7, 1])
+def test_the_page_computes_the_same_status_as_the_alerting_api(settings, window_days):
+    settings.SLO_WINDOW_DAYS = window_days
     rollup_rows(NOW - 20 * 24 * 60 * MINUTE, 60, received=100, dead_lettered=1, ingress_count=10, i09=1, i03=9)
     rollup_rows(NOW - 60 * MINUTE, 60, received=100, dead_lettered=2, probe_checks=1, probe_up=1)
     alone = {key: status.as_dict() for key, status in services.current_status(NOW).items()}
