@@ -165,6 +165,7 @@ class MetricCounter(models.Model):
 # Models of the dashboard's sub-packages (health, logs, …), imported so they belong to this app.
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
 from dashboard.logs.models import LogEntry  # noqa: E402
+from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
 
 __all__ = [
     "AuditEntry",
@@ -177,4 +178,6 @@ __all__ = [
     "ProbeHour",
     "ProbeResult",
     "ProbeState",
+    "SloDailyReport",
+    "SloMinute",
 ]

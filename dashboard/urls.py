@@ -8,4 +8,5 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("", include("dashboard.health.urls")),
     path("", include("dashboard.logs.urls")),
+    path("", include("dashboard.slo.urls")),
 ]

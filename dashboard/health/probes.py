@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -124,9 +124,11 @@ def check_database(using: str = DEFAULT_DB_ALIAS) -> tuple[str, str]:
 
 def unapplied_migrations(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """The migrations `migrate` would apply now (reads the migration files and django_migrations)."""
-    executor = MigrationExecutor(connections[using])
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+    # Every node of the graph that is not recorded, not just the plan to the leaves: Django's plan
+    # skips an unrecorded migration whose descendants are recorded.
+    loader = MigrationLoader(connections[using], ignore_no_migrations=True)
+    applied = loader.applied_migrations
+    return [f"{app}.{name}" for app, name in sorted(loader.graph.nodes) if (app, name) not in applied]
 
 
 def check_migrations() -> tuple[str, str]:

@@ -351,3 +351,9 @@ def test_all_probes_pass_on_a_healthy_system(healthy):
     results = probes.run_all()
     assert [r.probe for r in results] == list(probes.BUILTIN)
     assert {r.probe: r.state for r in results} == dict.fromkeys(probes.BUILTIN, "ok")
+
+
+def test_the_migrations_probe_also_sees_an_unrecorded_migration_below_the_leaf():
+    MigrationRecorder.Migration.objects.filter(app="dashboard", name="0002_roles").delete()
+    result = probe("migrations")
+    assert (result.state, result.detail) == ("fail", "1 unapplied: dashboard.0002_roles")
