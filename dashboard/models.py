@@ -143,3 +143,19 @@ class MetricCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.labels}}} {self.value}"
+
+
+# Alerting and retention (issue 7): defined in their sub-packages, registered under app label "dashboard".
+from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
+from dashboard.retention.models import RetentionRun  # noqa: E402
+
+__all__ = [
+    "Alert",
+    "AuditEntry",
+    "JobRun",
+    "LatencyMinute",
+    "MetricCounter",
+    "Notification",
+    "RetentionRun",
+    "RuleState",
+]

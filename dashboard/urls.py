@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from dashboard import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("audit/", views.audit, name="audit"),
+    path("alerts/", include("dashboard.alerts.urls")),
 ]

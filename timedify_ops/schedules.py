@@ -67,6 +67,19 @@ JOBS: list[Job] = [
         description="Re-enqueue events whose enqueue was lost or whose worker died mid-delivery.",
         every_minutes=1,
     ),
+    Job(
+        key="alerting",
+        func="dashboard.alerts.engine.run_alerting",
+        description="Evaluate the alert rules; fire, update and resolve alerts; send notifications.",
+        every_minutes=1,
+    ),
+    Job(
+        key="retention",
+        func="dashboard.retention.services.retention_job",
+        description="Delete expired rows per the retention policies, in bounded batches (a backlog continues at once).",
+        daily_at="03:30",
+        grace_minutes=30,
+    ),
 ]
 
 
