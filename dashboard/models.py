@@ -149,6 +149,10 @@ class MetricCounter(models.Model):
 from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
 from dashboard.retention.models import RetentionRun  # noqa: E402
 
+# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
+from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+
+
 __all__ = [
     "Alert",
     "AuditEntry",
@@ -156,6 +160,10 @@ __all__ = [
     "LatencyMinute",
     "MetricCounter",
     "Notification",
+    "ProbeFlip",
+    "ProbeHour",
+    "ProbeResult",
+    "ProbeState",
     "RetentionRun",
     "RuleState",
 ]

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("audit/", views.audit, name="audit"),
     path("alerts/", include("dashboard.alerts.urls")),
+    path("", include("dashboard.health.urls")),
 ]

@@ -80,6 +80,19 @@ JOBS: list[Job] = [
         daily_at="03:30",
         grace_minutes=30,
     ),
+    Job(
+        key="health-probes",
+        func="dashboard.health.services.run_probes_job",
+        description="Run every health probe (app, database, migrations, worker, backlog, dead letters, "
+        "schedules, disk) and record the results, flips and uptime for /status/.",
+        every_minutes=1,
+    ),
+    Job(
+        key="worker-heartbeat",
+        func="dashboard.health.services.heartbeat",
+        description="Proof of life for the worker probe: its latest run says the django-q2 worker is executing tasks.",
+        every_minutes=1,
+    ),
 ]
 
 
@@ -97,11 +110,18 @@ def _summarise(result) -> str:
     return text[:2000]
 
 
-def run_job(key: str, *, trigger: str = "schedule", user=None):
-    """Run one job now and record it as a JobRun (the scheduler, "Run now" and commands call this)."""
+def run_job(key: str, *, trigger: str = "schedule", user=None, user_id: int | None = None):
+    """Run one job now and record it as a JobRun (the scheduler, "Run now" and commands call this).
+
+    A queued "Run now" passes `user_id` rather than the user: task arguments are pickled.
+    """
     from dashboard.models import JobRun
 
     job = get_job(key)
+    if user is None and user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=user_id).first()
     func = import_string(job.func)
     run = JobRun.objects.create(key=key, trigger=trigger, triggered_by=user if user and user.pk else None)
     started = time.perf_counter()

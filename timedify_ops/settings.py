@@ -86,6 +86,33 @@ try:
     OVERVIEW_POLL_SECONDS = env.int("OVERVIEW_POLL_SECONDS", default=10, minimum=1)
     Q_LOG_LEVEL = env.str("Q_LOG_LEVEL", default="WARNING").upper()
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+    # --- health (issue 4): probes every minute, /status/, /health
+    HEALTH_HTTP_TIMEOUT_S = env.float("HEALTH_HTTP_TIMEOUT_S", default=5.0, minimum=0.01)
+    HEALTH_HTTP_SLOW_MS = env.int("HEALTH_HTTP_SLOW_MS", default=2000, minimum=1)
+    # More HTTP targets probed like APP_HEALTH_URL: EXTRA_HTTP_PROBES="api=https://…/ping,shop=https://…"
+    EXTRA_HTTP_PROBES = env.mapping("EXTRA_HTTP_PROBES")
+    # dashboard.health.probes.BUILTIN, copied because settings cannot import the app (a test keeps them equal).
+    _BUILTIN_PROBES = ("app", "database", "migrations", "worker", "backlog", "deadletters", "schedules", "disk")
+    for _name, _url in EXTRA_HTTP_PROBES.items():
+        from timedify_ops.lib.env import check_url
+
+        if _name in _BUILTIN_PROBES:
+            raise ConfigError(f"EXTRA_HTTP_PROBES: {_name!r} is the name of a built-in probe; pick another")
+        if not _name.replace("-", "").replace("_", "").isalnum() or len(_name) > 64:
+            raise ConfigError(f"EXTRA_HTTP_PROBES: probe names are letters, digits, - and _ (got {_name!r})")
+        check_url(f"EXTRA_HTTP_PROBES[{_name}]", _url)
+    # A probe is down after this many failed checks in a row, and up again after this many passes.
+    HEALTH_DOWN_AFTER = env.int("HEALTH_DOWN_AFTER", default=2, minimum=1)
+    HEALTH_UP_AFTER = env.int("HEALTH_UP_AFTER", default=1, minimum=1)
+    HEALTH_QUEUE_MAX_AGE_S = env.int("HEALTH_QUEUE_MAX_AGE_S", default=300, minimum=1)
+    HEALTH_BACKLOG_AGE_S = env.int("HEALTH_BACKLOG_AGE_S", default=600, minimum=1)
+    HEALTH_DEADLETTERS_WARN = env.int("HEALTH_DEADLETTERS_WARN", default=0, minimum=0)
+    HEALTH_DISK_WARN_PERCENT = env.float("HEALTH_DISK_WARN_PERCENT", default=10.0, minimum=0)
+    HEALTH_DISK_FAIL_PERCENT = env.float("HEALTH_DISK_FAIL_PERCENT", default=5.0, minimum=0)
+    HEALTH_MIGRATIONS_CACHE_S = env.int("HEALTH_MIGRATIONS_CACHE_S", default=60, minimum=0)
+    # The board warns that probes stopped running (the worker?) after this long without a run.
+    HEALTH_STALE_AFTER_S = env.int("HEALTH_STALE_AFTER_S", default=180, minimum=60)
+    STATUS_POLL_SECONDS = env.int("STATUS_POLL_SECONDS", default=15, minimum=1)
 
     # --- alerting and retention (issue 7)
     # Channels: each is on when its variable is set. The Slack URL is a credential: never shown or logged.

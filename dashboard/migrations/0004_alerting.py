@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0003_telemetry"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("dashboard", "0003_health"),
     ]
 
     operations = [

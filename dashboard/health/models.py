@@ -1,0 +1,134 @@
+"""Health probes: every result, each probe's state machine, its flips, and hourly counters.
+
+Written by dashboard.health.services.record_results (the "health-probes" job, every minute);
+read by /status/, current_states() (issue 7's "a probe is down" rule) and the SLO rollups
+(issue 6 reads the `app` probe's results per minute).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class CheckState(models.TextChoices):
+    """The outcome of one check."""
+
+    OK = "ok", "ok"
+    WARN = "warn", "warning"
+    FAIL = "fail", "failed"
+
+
+class Status(models.TextChoices):
+    """Where a probe's state machine stands (one failure alone does not make it down)."""
+
+    UNKNOWN = "unknown", "unknown"
+    UP = "up", "up"
+    DEGRADED = "degraded", "degraded"
+    DOWN = "down", "down"
+
+
+class ProbeResult(models.Model):
+    """One check of one probe. All probes of a run share `checked_at` (the run's start)."""
+
+    probe = models.CharField(max_length=64)
+    checked_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=8, choices=CheckState.choices)
+    latency_ms = models.FloatField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [
+            # By probe and time: the 24 h chart, the uptime window edges, and issue 6's
+            # per-minute uptime of the `app` probe (probe = 'app' AND checked_at in a minute range).
+            models.Index(fields=["probe", "checked_at"], name="probe_result_probe_time"),
+            # Retention deletes by age across all probes.
+            models.Index(fields=["checked_at"], name="probe_result_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probe} {self.state} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProbeState(models.Model):
+    """One row per probe: its state machine and its latest check (the board's table reads only these)."""
+
+    probe = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNKNOWN)
+    status_since = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    first_checked_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_state = models.CharField(max_length=8, choices=CheckState.choices, blank=True, default="")
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    last_detail = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["probe"]
+
+    def __str__(self) -> str:
+        return f"{self.probe}: {self.status}"
+
+
+class ProbeFlip(models.Model):
+    """A change of a probe's status, kept forever-ish: a flip to down opens an incident,
+    the next flip of the same probe (`until`) closes it."""
+
+    probe = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=10, choices=Status.choices)
+    to_status = models.CharField(max_length=10, choices=Status.choices)
+    detail = models.CharField(max_length=500, blank=True, default="")
+    # When the probe left this status; null while it still holds.
+    until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The incident list: flips to down, newest first.
+            models.Index(fields=["to_status", "-at"], name="probe_flip_to_at"),
+            # Closing the open flip of one probe when it flips again.
+            models.Index(fields=["probe", "-at"], name="probe_flip_probe_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probe}: {self.from_status} → {self.to_status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration(self):
+        return (self.until or timezone.now()) - self.at
+
+    @property
+    def duration_text(self) -> str:
+        from dashboard.health.rules import format_duration
+
+        return format_duration(self.duration.total_seconds())
+
+
+class ProbeHour(models.Model):
+    """Per probe and UTC hour: how many checks and how many failed.
+
+    The uptime windows sum these for whole hours and count raw results only at the
+    two partial hours at a window's edges, so the 30-day figure reads ~720 rows per
+    probe instead of ~43,000.
+    """
+
+    probe = models.CharField(max_length=64)
+    hour = models.DateTimeField(help_text="Start of the UTC hour.")
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index the uptime query uses (hour ranges, grouped by probe).
+            models.UniqueConstraint(fields=["probe", "hour"], name="probe_hour_unique"),
+        ]
+        indexes = [
+            # The uptime windows: every probe's hours in a range.
+            models.Index(fields=["hour"], name="probe_hour_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probe} {self.hour:%Y-%m-%d %H}:00 {self.failures}/{self.checks} failed"

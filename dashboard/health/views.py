@@ -1,0 +1,94 @@
+"""/health (public, for Fly), /status/ (the board) and /schedules/ (with Run now, pause, resume)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from dashboard.health import services
+from timedify_ops.permissions import operator_required
+from timedify_ops.schedules import get_job
+
+
+@login_not_required
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    """Fly's health check: database reachable and migrations applied, nothing more (see services.health_checks)."""
+    checks = services.health_checks()
+    ok = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503)
+
+
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    context = {
+        "board": services.status_board(),
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "down_after": settings.HEALTH_DOWN_AFTER,
+        "up_after": settings.HEALTH_UP_AFTER,
+        # The poll swaps the table and, out of band, the incident list; the chart stays and is fed new data.
+        "oob": bool(request.htmx),
+    }
+    template = "dashboard/health/status.html#poll" if request.htmx else "dashboard/health/status.html"
+    return render(request, template, context)
+
+
+@require_GET
+def schedules(request: HttpRequest) -> HttpResponse:
+    context = {"rows": services.schedule_rows(), "poll_seconds": settings.STATUS_POLL_SECONDS}
+    template = "dashboard/health/schedules.html#table" if request.htmx else "dashboard/health/schedules.html"
+    return render(request, template, context)
+
+
+def _job_or_404(key: str):
+    try:
+        return get_job(key)
+    except KeyError:
+        raise Http404(f"no job named {key}") from None
+
+
+@require_POST
+@operator_required
+def schedule_run(request: HttpRequest, key: str) -> HttpResponse:
+    job = _job_or_404(key)
+    services.run_schedule_now(job.key, request.user)
+    messages.success(request, f"Queued a run of {job.key}; the worker picks it up within seconds.")
+    return redirect("schedules")
+
+
+@require_POST
+@operator_required
+def schedule_pause(request: HttpRequest, key: str) -> HttpResponse:
+    job = _job_or_404(key)
+    try:
+        changed = services.pause_schedule(job.key, request.user)
+    except services.ScheduleMissing as error:
+        messages.error(request, str(error))
+        return redirect("schedules")
+    if changed:
+        messages.success(request, f"Paused {job.key}: the scheduler will not start it until it is resumed.")
+    else:
+        messages.info(request, f"{job.key} was already paused.")
+    return redirect("schedules")
+
+
+@require_POST
+@operator_required
+def schedule_resume(request: HttpRequest, key: str) -> HttpResponse:
+    job = _job_or_404(key)
+    try:
+        changed = services.resume_schedule(job.key, request.user)
+    except services.ScheduleMissing as error:
+        messages.error(request, str(error))
+        return redirect("schedules")
+    if changed:
+        messages.success(request, f"Resumed {job.key}; next run at its next slot ({job.cadence}).")
+    else:
+        messages.info(request, f"{job.key} was not paused.")
+    return redirect("schedules")
