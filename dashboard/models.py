@@ -145,13 +145,11 @@ class MetricCounter(models.Model):
         return f"{self.name}{{{self.labels}}} {self.value}"
 
 
-# Alerting and retention (issue 7): defined in their sub-packages, registered under app label "dashboard".
+# Sub-packages' models, imported here so they belong to this app: health probes (issue 4),
+# alerting and retention (issue 7).
 from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
-from dashboard.retention.models import RetentionRun  # noqa: E402
-
-# Health probes (issue 4) live in dashboard.health; imported here so they belong to this app.
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
-
+from dashboard.retention.models import RetentionRun  # noqa: E402
 
 __all__ = [
     "Alert",
