@@ -146,9 +146,10 @@ class MetricCounter(models.Model):
 
 
 # Sub-packages' models, imported here so they belong to this app: health probes (issue 4),
-# alerting and retention (issue 7).
+# logs (issue 5), alerting and retention (issue 7).
 from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+from dashboard.logs.models import LogEntry  # noqa: E402
 from dashboard.retention.models import RetentionRun  # noqa: E402
 
 __all__ = [
@@ -156,6 +157,7 @@ __all__ = [
     "AuditEntry",
     "JobRun",
     "LatencyMinute",
+    "LogEntry",
     "MetricCounter",
     "Notification",
     "ProbeFlip",

@@ -7,4 +7,5 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("alerts/", include("dashboard.alerts.urls")),
     path("", include("dashboard.health.urls")),
+    path("", include("dashboard.logs.urls")),
 ]

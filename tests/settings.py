@@ -17,6 +17,9 @@ os.environ.setdefault("LOG_INGEST_TOKEN", "test-log-ingest-token-0123456789")
 os.environ.setdefault("METRICS_TOKEN", "test-metrics-token-0123456789")
 # No flush thread in the test process: tests flush the recorder themselves.
 os.environ.setdefault("TELEMETRY_FLUSH_SECONDS", "0")
+# No background thread writing timedify-ops' own events into the test database behind the
+# tests' backs; tests/logs flush the handler directly.
+os.environ.setdefault("LOG_EVENTS_FLUSH_SECONDS", "0")
 os.environ.setdefault("TIMEDIFY_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from timedify_ops.settings import *  # noqa: F403

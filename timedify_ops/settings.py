@@ -176,6 +176,19 @@ try:
     RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000, minimum=1)
     RETENTION_BATCH_PAUSE_MS = env.int("RETENTION_BATCH_PAUSE_MS", default=20, minimum=0)
     RETENTION_MAX_SECONDS = env.int("RETENTION_MAX_SECONDS", default=45, minimum=1)
+
+    # --- logs (issue 5)
+    # POST /logs/ingest: larger bodies get 413 (the Fly log shipper sends far smaller batches).
+    LOG_INGEST_MAX_BYTES = env.int("LOG_INGEST_MAX_BYTES", default=10 * 1024 * 1024, minimum=1024)
+    # /logs/: the live tail stops by itself after this long (a forgotten tab must not poll forever).
+    LOG_TAIL_MAX_SECONDS = env.int("LOG_TAIL_MAX_SECONDS", default=900, minimum=10)
+    LOG_TAIL_POLL_SECONDS = env.float("LOG_TAIL_POLL_SECONDS", default=1.5, minimum=0.2)
+    # The tail opens with the last LOG_TAIL_INITIAL_LINES matching lines of the last LOG_TAIL_WINDOW_MINUTES.
+    LOG_TAIL_WINDOW_MINUTES = env.int("LOG_TAIL_WINDOW_MINUTES", default=15, minimum=1)
+    LOG_TAIL_INITIAL_LINES = env.int("LOG_TAIL_INITIAL_LINES", default=200, minimum=1)
+    # timedify-ops' own events are written to the log store in batches by a background thread
+    # this often; 0 turns the thread off (events are then only written by an explicit flush).
+    LOG_EVENTS_FLUSH_SECONDS = env.float("LOG_EVENTS_FLUSH_SECONDS", default=1.0, minimum=0)
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 
@@ -331,11 +344,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Ships timedify_ops.events into the log store (app "timedify-ops"), batched off the
+        # request path by a background thread (dashboard.logs.handler).
+        "logstore": {
+            "class": "dashboard.logs.handler.LogStoreHandler",
+            "level": "INFO",
+            "flush_interval": LOG_EVENTS_FLUSH_SECONDS,
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         # timedify-ops' own important events (failed deliveries, dead letters, replays …).
-        "timedify_ops.events": {"level": "INFO"},
+        "timedify_ops.events": {"level": "INFO", "handlers": ["logstore"]},
         "django_q": {"level": Q_LOG_LEVEL},
     },
 }

@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from timedify_ops.http import read_limited_body
 from timedify_ops.lib import shopify_headers, signing
 from webhooks import services
 
@@ -28,25 +29,6 @@ def _answer(request: HttpRequest, status: int, outcome: str, message: str, **ext
     # Read by IngressTelemetryMiddleware: the SLOs and /metrics count by outcome.
     request.timedify_outcome = outcome
     return JsonResponse({"status": message, **extra} if status == 200 else {"error": message, **extra}, status=status)
-
-
-def read_limited_body(request: HttpRequest, limit: int) -> bytes | None:
-    """The raw body, or None when it is larger than `limit`.
-
-    A declared Content-Length over the limit is refused before reading; otherwise at
-    most limit + 1 bytes are read, so an oversized body never sits in memory.
-    """
-    declared = request.META.get("CONTENT_LENGTH")
-    if declared:
-        try:
-            if int(declared) > limit:
-                return None
-        except ValueError:
-            pass
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        return None
-    return body
 
 
 @csrf_exempt

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0003_telemetry"),
         ("dashboard", "0003_health"),
+        ("dashboard", "0003_logs"),
     ]
 
     operations = [
