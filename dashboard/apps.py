@@ -15,3 +15,5 @@ class DashboardConfig(AppConfig):
     def ready(self):
         # The schedules in timedify_ops.schedules are written after every migrate.
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="timedify-sync-schedules")
+        # Alert rule overrides in settings must name existing rules (issue 7).
+        from dashboard.alerts import checks  # noqa: F401

@@ -78,11 +78,11 @@ def probe_down(rule: Rule, now: datetime) -> Evaluation:
     if states is None:
         return Evaluation.unavailable("health probes are not installed (issue 4)")
     down = [state for state in states if state.status == "down"]
-    detail = (
-        "down: " + ", ".join(f"{s.probe}" + (f" since {s.since:%H:%M} UTC" if s.since else "") for s in down)
-        if down
-        else f"{len(states)} probe(s), none down"
-    )
+    parts = []
+    for state in down:
+        part = state.probe + (f" since {state.since:%H:%M} UTC" if state.since else "")
+        parts.append(part + (f" ({state.detail})" if state.detail else ""))
+    detail = "down: " + "; ".join(parts) if down else f"{len(states)} probe(s), none down"
     return Evaluation(breaching=rule.above(len(down)), value=len(down), detail=detail)
 
 

@@ -4,9 +4,11 @@ Each reader returns None when its room is not installed yet (the rule then shows
 "unavailable" instead of failing), so alerting works on any branch; when a room's
 interface changes, this is the one file to rewire.
 
-- health (issue 4): dashboard.health.services.current_states() → per probe a status
-  up | degraded | down | unknown (objects or dicts with `probe`, `status`, `status_since`).
-- logs (issue 5): the dashboard.LogEntry model (timestamp, message).
+- health (issue 4): dashboard.health.services.current_states() → {probe name: ProbeState}
+  (status up | degraded | down | unknown, status_since, last_detail).
+- logs (issue 5): the dashboard.LogEntry model (timestamp, message, provider); the app's lines
+  only — timedify-ops' own events (provider "events") are left out, or a failing alert
+  notification, which is logged, would count towards the error-pattern alert itself.
 - SLOs (issue 6): dashboard.slo.services.current_status() → per SLO a state ok | ticket | page,
   burn rates and budget remaining (a mapping name → status, or a list of statuses).
 """
@@ -24,6 +26,7 @@ class ProbeStatus:
     probe: str
     status: str  # up | degraded | down | unknown
     since: datetime | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,23 +51,10 @@ def probe_states() -> list[ProbeStatus] | None:
         from dashboard.health.services import current_states
     except ImportError:
         return None
-    states = current_states()
-    if isinstance(states, dict):
-        states = [
-            {"probe": name, **(value if isinstance(value, dict) else {"status": value})}
-            for name, value in states.items()
-        ]
-    result = []
-    for item in states:
-        probe = _field(item, "probe", "name", "key", default="?")
-        result.append(
-            ProbeStatus(
-                probe=str(_field(probe, "name", "key", default=probe)),
-                status=str(_field(item, "status", "state", default="unknown")),
-                since=_field(item, "status_since", "since"),
-            )
-        )
-    return result
+    return [
+        ProbeStatus(probe=name, status=state.status, since=state.status_since, detail=state.last_detail)
+        for name, state in current_states().items()
+    ]
 
 
 def log_model():
@@ -79,7 +69,10 @@ def count_log_lines(pattern: str, since: datetime, until: datetime) -> int | Non
     model = log_model()
     if model is None:
         return None
-    return model.objects.filter(timestamp__gte=since, timestamp__lt=until, message__iregex=pattern).count()
+    from dashboard.logs.handler import PROVIDER as OWN_EVENTS
+
+    lines = model.objects.filter(timestamp__gte=since, timestamp__lt=until).exclude(provider=OWN_EVENTS)
+    return lines.filter(message__iregex=pattern).count()
 
 
 def slo_statuses() -> list[SloStatus] | None:

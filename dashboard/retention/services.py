@@ -95,7 +95,7 @@ def delete_expired(
     return report
 
 
-def cleanup_replayed_dead_letters(older_than: timedelta, dry_run: bool) -> int:
+def cleanup_replayed_dead_letters(older_than: timedelta, dry_run: bool, *, now: datetime | None = None) -> int:
     """Dead letters replayed more than `older_than` ago (their events stay until their own policy).
 
     Issue 3 provides deadletters.services.cleanup_replayed(older_than, dry_run) -> int; once it is
@@ -104,7 +104,8 @@ def cleanup_replayed_dead_letters(older_than: timedelta, dry_run: bool) -> int:
     try:
         from deadletters.services import cleanup_replayed
     except ImportError:
-        return delete_expired(get_policy("dead_letters"), timezone.now(), max_age=older_than, dry_run=dry_run).rows
+        policy = get_policy("dead_letters")
+        return delete_expired(policy, now or timezone.now(), max_age=older_than, dry_run=dry_run).rows
     return cleanup_replayed(older_than=older_than, dry_run=dry_run)
 
 
@@ -115,7 +116,7 @@ def _run_policy(policy: Policy, now: datetime, *, event_days: int, dry_run: bool
             report.skipped = f"{policy.model} is not installed"
             return report
         started = time.monotonic()
-        report.rows = cleanup_replayed_dead_letters(policy.max_age(), dry_run)
+        report.rows = cleanup_replayed_dead_letters(policy.max_age(), dry_run, now=now)
         report.seconds = time.monotonic() - started
         return report
     max_age = timedelta(days=event_days) if policy.kind == "webhook_events" else None
