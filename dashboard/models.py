@@ -146,11 +146,12 @@ class MetricCounter(models.Model):
 
 
 # Sub-packages' models, imported here so they belong to this app: health probes (issue 4),
-# logs (issue 5), alerting and retention (issue 7).
+# logs (issue 5), SLO rollups and daily reports (issue 6), alerting and retention (issue 7).
 from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
 from dashboard.logs.models import LogEntry  # noqa: E402
 from dashboard.retention.models import RetentionRun  # noqa: E402
+from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
 
 __all__ = [
     "Alert",
@@ -166,4 +167,6 @@ __all__ = [
     "ProbeState",
     "RetentionRun",
     "RuleState",
+    "SloDailyReport",
+    "SloMinute",
 ]

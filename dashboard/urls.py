@@ -8,4 +8,5 @@ urlpatterns = [
     path("alerts/", include("dashboard.alerts.urls")),
     path("", include("dashboard.health.urls")),
     path("", include("dashboard.logs.urls")),
+    path("", include("dashboard.slo.urls")),
 ]

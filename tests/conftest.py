@@ -25,7 +25,9 @@ def make_user(username: str, *, role: str | None, superuser: bool = False):
     else:
         user = User.objects.create_user(username=username, password="pw-" + username)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: a transactional test (django_db(transaction=True)) flushes the tables after
+        # itself, including the groups the roles migration created.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

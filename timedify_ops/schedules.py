@@ -93,6 +93,19 @@ JOBS: list[Job] = [
         description="Proof of life for the worker probe: its latest run says the django-q2 worker is executing tasks.",
         every_minutes=1,
     ),
+    Job(
+        key="slo-rollup",
+        func="dashboard.slo.rollups.rollup_recent",
+        description="Recompute the SLO rollups of the last few closed minutes (late telemetry flushes included).",
+        every_minutes=1,
+    ),
+    Job(
+        key="slo-daily-report",
+        func="dashboard.slo.report.write_previous_day_report",
+        description="Write the SLO summary of the previous UTC day (and send it when a channel is configured).",
+        daily_at="00:10",
+        grace_minutes=30,
+    ),
 ]
 
 

@@ -189,6 +189,35 @@ try:
     # timedify-ops' own events are written to the log store in batches by a background thread
     # this often; 0 turns the thread off (events are then only written by an explicit flush).
     LOG_EVENTS_FLUSH_SECONDS = env.float("LOG_EVENTS_FLUSH_SECONDS", default=1.0, minimum=0)
+    # --- SLOs (issue 6): objectives, windows, the alerting guard and the daily report
+    from timedify_ops.lib.histogram import EDGES_MS as _EDGES_MS
+
+    # The latency SLI counts answers at or under this; it must be a histogram edge to be exact.
+    SLO_LATENCY_THRESHOLD_MS = env.float("SLO_LATENCY_THRESHOLD_MS", default=100.0, minimum=0)
+    if SLO_LATENCY_THRESHOLD_MS not in _EDGES_MS:
+        raise ConfigError(
+            f"SLO_LATENCY_THRESHOLD_MS must be a histogram bucket edge so the SLI is exact; one of "
+            f"{', '.join(f'{edge:g}' for edge in _EDGES_MS)} (got {SLO_LATENCY_THRESHOLD_MS:g})"
+        )
+    SLO_LATENCY_OBJECTIVE = env.float("SLO_LATENCY_OBJECTIVE", default=0.95)
+    SLO_ERROR_RATE_OBJECTIVE = env.float("SLO_ERROR_RATE_OBJECTIVE", default=0.995)
+    SLO_UPTIME_OBJECTIVE = env.float("SLO_UPTIME_OBJECTIVE", default=0.999)
+    for _name in ("SLO_LATENCY_OBJECTIVE", "SLO_ERROR_RATE_OBJECTIVE", "SLO_UPTIME_OBJECTIVE"):
+        if not 0 < globals()[_name] < 1:
+            raise ConfigError(f"{_name} must be a fraction between 0 and 1, e.g. 0.995 (got {globals()[_name]})")
+    SLO_WINDOW_DAYS = env.int("SLO_WINDOW_DAYS", default=28, minimum=1)
+    # A burn-rate rule stays quiet while its long window holds fewer events than this.
+    SLO_MIN_EVENTS = env.int("SLO_MIN_EVENTS", default=100, minimum=0)
+    # The health probe whose checks make the uptime SLI (issue 4's probes).
+    SLO_UPTIME_PROBE = env.str("SLO_UPTIME_PROBE", default="app")
+    # Synthetic events are left out of the SLO figures unless this is on (applies to minutes
+    # rolled up after the change).
+    SLO_INCLUDE_SYNTHETIC = env.bool("SLO_INCLUDE_SYNTHETIC", default=False)
+    # The rollup job recomputes this many closed minutes each run, catching late telemetry flushes.
+    SLO_ROLLUP_MINUTES = env.int("SLO_ROLLUP_MINUTES", default=5, minimum=1)
+    # The daily report is sent here when set: a Slack incoming webhook, and/or e-mail addresses.
+    SLO_REPORT_SLACK_WEBHOOK_URL = env.url("SLO_REPORT_SLACK_WEBHOOK_URL", default=None)
+    SLO_REPORT_EMAIL_TO = env.list("SLO_REPORT_EMAIL_TO", default=[])
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 

@@ -24,8 +24,14 @@
     return [data.x].concat(data.series.map(function (s) { return s.values; }));
   }
 
+  function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }
+  var clock = null;
+  var stamp = null;
+
   function build(container, data) {
-    var series = [{}].concat(data.series.map(function (s, index) {
+    clock = clock || uPlot.fmtDate("{HH}:{mm}");
+    stamp = stamp || uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}");
+    var series = [{ value: function (u, ts) { return ts == null ? "—" : stamp(utc(ts)) + " UTC"; } }].concat(data.series.map(function (s, index) {
       return {
         label: s.name,
         stroke: PALETTE[index % PALETTE.length],
@@ -38,9 +44,18 @@
       width: Math.max(container.clientWidth, 300),
       height: HEIGHT,
       // The console speaks UTC everywhere.
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
+      tzDate: utc,
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max || 0, 10) * 1.1]; } } },
-      axes: [{}, { label: "ms", values: function (u, ticks) { return ticks.map(function (t) { return t + ""; }); } }],
+      axes: [
+        // 24-hour clock; midnight shows the date instead.
+        { values: function (u, ticks) {
+          return ticks.map(function (ts) {
+            var text = clock(utc(ts));
+            return text === "00:00" ? stamp(utc(ts)).slice(5, 10) : text;
+          });
+        } },
+        { label: "ms" }
+      ],
       series: series
     };
     return new uPlot(options, aligned(data), container);

@@ -8,9 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0003_telemetry"),
-        ("dashboard", "0003_health"),
         ("dashboard", "0003_logs"),
+        ("dashboard", "0004_slo"),
     ]
 
     operations = [
