@@ -163,19 +163,22 @@ def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
 # --------------------------------------------------------------------------- SLOs
 
 
-def _slo_state(state: str, label: str):
+def _slo_state(state: str):
     def evaluate(rule: Rule, now: datetime) -> Evaluation:
-        statuses = sources.slo_statuses()
+        statuses = sources.slo_statuses(now)
         if statuses is None:
             return Evaluation.unavailable("SLOs are not installed (issue 6)")
         burning = [status for status in statuses if status.state == state]
         if not burning:
-            return Evaluation(breaching=False, value=0, detail=f"{len(statuses)} SLO(s), none at {label}")
+            return Evaluation(breaching=False, value=0, detail=f"{len(statuses)} SLO(s), none at {state}")
         parts = []
         for status in burning:
             part = status.name
+            rules = [name for name in status.fired if name.startswith(state)]
+            if rules:
+                part += f" ({'; '.join(rules)})"
             if status.burn_rate is not None:
-                part += f" burning {status.burn_rate:.1f}×"
+                part += f", burning {status.burn_rate:.1f}×"
             if status.budget_remaining is not None:
                 part += f", {status.budget_remaining:.0%} budget left"
             parts.append(part)
@@ -222,7 +225,7 @@ RULES: list[Rule] = [
         title="SLO fast burn",
         description='An SLO burns its error budget fast enough to page (issue 6\'s burn-rate state "page").',
         category=SLO,
-        evaluate=_slo_state("page", "page"),
+        evaluate=_slo_state("page"),
         default_for_minutes=2,
         unit="×",
         severity="critical",
@@ -232,7 +235,7 @@ RULES: list[Rule] = [
         title="SLO slow burn",
         description='An SLO burns its error budget steadily (issue 6\'s burn-rate state "ticket").',
         category=SLO,
-        evaluate=_slo_state("ticket", "ticket"),
+        evaluate=_slo_state("ticket"),
         default_for_minutes=15,
         unit="×",
     ),

@@ -9,8 +9,8 @@ interface changes, this is the one file to rewire.
 - logs (issue 5): the dashboard.LogEntry model (timestamp, message, provider); the app's lines
   only — timedify-ops' own events (provider "events") are left out, or a failing alert
   notification, which is logged, would count towards the error-pattern alert itself.
-- SLOs (issue 6): dashboard.slo.services.current_status() → per SLO a state ok | ticket | page,
-  burn rates and budget remaining (a mapping name → status, or a list of statuses).
+- SLOs (issue 6): dashboard.slo.services.current_status(now) → {key: SloStatus} with a state
+  ok | ticket | page, burn rates per window, budget remaining and the rules that fired.
 """
 
 from __future__ import annotations
@@ -33,17 +33,9 @@ class ProbeStatus:
 class SloStatus:
     name: str
     state: str  # ok | ticket | page
-    burn_rate: float | None = None
+    burn_rate: float | None = None  # the highest of its windows' burn rates
     budget_remaining: float | None = None
-
-
-def _field(item, *names, default=None):
-    for name in names:
-        if isinstance(item, dict) and name in item:
-            return item[name]
-        if hasattr(item, name):
-            return getattr(item, name)
-    return default
+    fired: tuple[str, ...] = ()  # the burn-rate rules that fired, e.g. "page: 14.4× over 1h and 5m"
 
 
 def probe_states() -> list[ProbeStatus] | None:
@@ -75,24 +67,21 @@ def count_log_lines(pattern: str, since: datetime, until: datetime) -> int | Non
     return lines.filter(message__iregex=pattern).count()
 
 
-def slo_statuses() -> list[SloStatus] | None:
+def slo_statuses(now: datetime | None = None) -> list[SloStatus] | None:
     try:
         from dashboard.slo.services import current_status
     except ImportError:
         return None
-    statuses = current_status()
-    items = statuses.items() if isinstance(statuses, dict) else ((None, item) for item in statuses)
     result = []
-    for name, item in items:
-        burn = _field(item, "burn_rate", "fast_burn_rate", "burn_rates")
-        if isinstance(burn, dict):
-            burn = max((value for value in burn.values() if value is not None), default=None)
+    for key, status in current_status(now).items():
+        rates = [rate for rate in status.burn_rates.values() if rate is not None]
         result.append(
             SloStatus(
-                name=str(name or _field(item, "name", "key", "slo", default="?")),
-                state=str(_field(item, "state", "status", default="ok")),
-                burn_rate=burn,
-                budget_remaining=_field(item, "budget_remaining", "error_budget_remaining"),
+                name=status.name or key,
+                state=status.state,
+                burn_rate=max(rates) if rates else None,
+                budget_remaining=status.budget_remaining,
+                fired=tuple(status.fired),
             )
         )
     return result

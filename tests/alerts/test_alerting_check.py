@@ -34,7 +34,7 @@ def test_a_quiet_system_exits_0_and_prints_every_rule(quiet):
     assert "exit 0: quiet" in out
     for key in ("probe-down", "schedule-missed", "delivery-backlog", "open-dead-letters", "slo-fast-burn"):
         assert key in out
-    assert "UNAVAILABLE" in out  # the SLO rules, until issue 6 is installed
+    assert "UNAVAILABLE" not in out and "FIRING" not in out
 
 
 def test_a_down_probe_exits_1(quiet):
@@ -111,7 +111,7 @@ def test_json_output_is_machine_readable(quiet, settings):
     assert rules["open-dead-letters"]["state"] == "pending"
     assert rules["open-dead-letters"]["value"] == 1
     assert rules["open-dead-letters"]["threshold"] == 0
-    assert rules["slo-fast-burn"]["state"] == "unavailable"
+    assert rules["slo-fast-burn"]["state"] == "ok"
     assert "notified" not in payload
 
 
@@ -134,3 +134,12 @@ def test_it_runs_as_a_real_process_with_the_exit_status_cron_and_ci_read():
     )
     assert result.returncode == 2, result.stderr
     assert json.loads(result.stdout)["exit_code"] == 2
+
+
+def test_a_rule_whose_room_is_not_installed_is_unavailable_and_does_not_count(quiet, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dashboard.slo.services", None)  # import fails, as before issue 6
+    code, out = check()
+    assert code == 0
+    assert "SLOs are not installed (issue 6)" in out

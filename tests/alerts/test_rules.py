@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -15,6 +13,7 @@ from dashboard.alerts.rules import RULES, get_rule
 from dashboard.health.models import ProbeState
 from dashboard.logs.models import LogEntry
 from dashboard.models import JobRun
+from dashboard.slo.models import SloMinute
 from deadletters.models import DeadLetter
 from tests.alerts.conftest import T0, make_dead_letters, make_event, minutes, on_schedule
 from timedify_ops import schedules
@@ -186,43 +185,40 @@ def test_error_lines_in_the_last_five_minutes_fire_above_n_and_resolve_as_they_a
 # --------------------------------------------------------------------------- SLOs
 
 
-@pytest.fixture
-def slo_status(monkeypatch):
-    """Issue 6's dashboard.slo.services.current_status(), not on this branch yet: a stand-in module with
-    the agreed shape (per SLO: state ok | ticket | page, burn rate, budget remaining)."""
-    statuses = {}
-    package = types.ModuleType("dashboard.slo")
-    module = types.ModuleType("dashboard.slo.services")
-    module.current_status = lambda: dict(statuses)
-    package.services = module
-    monkeypatch.setitem(sys.modules, "dashboard.slo", package)
-    monkeypatch.setitem(sys.modules, "dashboard.slo.services", module)
-    return statuses
+def slo_minutes(start, count: int, **fields) -> None:
+    """Issue 6's per-minute rollups, written directly."""
+    SloMinute.objects.bulk_create([SloMinute(minute=start + minutes(index), **fields) for index in range(count)])
 
 
-def test_slo_fast_burn_pages_and_slow_burn_tickets(slo_status, settings):
-    settings.ALERT_FOR_MINUTES = {"slo-fast-burn": 0, "slo-slow-burn": 0}
-    slo_status["ingress-latency"] = {"state": "page", "burn_rate": 14.4, "budget_remaining": 0.62}
-    slo_status["delivery-success"] = {"state": "ticket", "burn_rate": 3.0, "budget_remaining": 0.9}
+def test_slo_fast_burn_pages_and_resolves_when_the_hour_is_clean_again(settings):
+    settings.SLO_ERROR_RATE_OBJECTIVE = 0.995
+    settings.ALERT_FOR_MINUTES = {"slo-fast-burn": 0}
+    # The last hour: 7.3 % of 1,000 events a minute dead-lettered, 14.6× the 0.5 % budget.
+    slo_minutes(T0 - minutes(60), 60, received=1000, dead_lettered=73)
     fast = run("slo-fast-burn", T0)
-    slow = run("slo-slow-burn", T0)
-    assert (fast.state, fast.evaluation.value) == ("firing", 14.4)
-    assert "ingress-latency burning 14.4×, 62% budget left" in fast.evaluation.detail
-    assert (slow.state, slow.evaluation.value) == ("firing", 3.0)
-    assert "delivery-success" in slow.evaluation.detail and "ingress" not in slow.evaluation.detail
-
-    slo_status["ingress-latency"]["state"] = "ok"
-    slo_status["delivery-success"]["state"] = "ok"
-    assert run("slo-fast-burn", T0 + minutes(1)).state == "ok"
-    assert run("slo-slow-burn", T0 + minutes(1)).state == "ok"
-    assert Alert.objects.filter(resolved_at__isnull=False).count() == 2
+    assert fast.state == "firing"
+    assert fast.evaluation.value == pytest.approx(14.6)
+    assert "Error rate (page: 14.4× over 1h and 5m; page: 6× over 6h and 30m)" in fast.evaluation.detail
+    assert run("slo-slow-burn", T0).state == "ok"  # paging already: no ticket on top
+    # Clean traffic since: the short windows recover, so it resolves.
+    slo_minutes(T0, 60, received=1000)
+    slo_minutes(T0 + minutes(60), 300, received=100000)
+    assert run("slo-fast-burn", T0 + minutes(360)).state == "ok"
+    assert Alert.objects.get(rule_key="slo-fast-burn").resolved_at == T0 + minutes(360)
 
 
-def test_slo_rules_are_unavailable_until_issue_6_is_installed():
-    result = run("slo-fast-burn", T0)
-    assert result.state == "unavailable"
-    assert not Alert.objects.exists()
-    assert RuleState.objects.get(key="slo-fast-burn").available is False
+def test_slo_slow_burn_opens_a_ticket(settings):
+    settings.SLO_ERROR_RATE_OBJECTIVE = 0.995
+    settings.ALERT_FOR_MINUTES = {"slo-slow-burn": 15}
+    # Six hours at 1 % errors: 2× the budget, too slow to page, enough for "1× over 3d and 6h".
+    slo_minutes(T0 - minutes(360), 360, received=100, dead_lettered=1)
+    assert run("slo-slow-burn", T0).state == "pending"
+    assert run("slo-fast-burn", T0).state == "ok"
+    slow = run("slo-slow-burn", T0 + minutes(15))
+    assert slow.state == "firing"
+    assert "Error rate (ticket: 1× over 3d and 6h)" in slow.evaluation.detail
+    SloMinute.objects.all().delete()
+    assert run("slo-slow-burn", T0 + minutes(16)).state == "ok"
 
 
 # --------------------------------------------------------------------------- the "for" duration and lifecycle

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -17,13 +17,15 @@ from dashboard.models import JobRun, LatencyMinute
 from dashboard.retention import services
 from dashboard.retention.models import RetentionRun
 from dashboard.retention.policies import get_policy
+from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters.models import DeadLetter
 from tests.conftest import queued_tasks
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 11, 26, 3, 30, tzinfo=UTC)
+# Real time: once issue 3 is merged, its cleanup_replayed (which retention then calls) reads the clock itself.
+NOW = timezone.now().replace(microsecond=0)
 
 
 def days(n: float) -> timedelta:
@@ -142,6 +144,9 @@ def test_every_kind_keeps_its_own_age(settings):
         Task.objects.create(
             id=f"task{index}", name=f"t{index}", func="x.y", started=NOW - days(age), stopped=NOW - days(age)
         )
+    SloMinute.objects.create(minute=NOW - days(91))
+    SloMinute.objects.create(minute=NOW - days(89))
+    SloDailyReport.objects.create(date=(NOW - days(400)).date())
     run, _ = services.run_retention(now=NOW)
     assert run.deleted == {
         "dead_letters": 0,
@@ -151,12 +156,26 @@ def test_every_kind_keeps_its_own_age(settings):
         "probe_results": 1,
         "probe_flips": 1,
         "log_entries": 1,
+        "slo_minutes": 1,
         "latency_minutes": 1,
         "webhook_events": 0,
     }
     assert ProbeResult.objects.count() == ProbeFlip.objects.count() == LogEntry.objects.count() == 1
     assert LogEntry.objects.get().message == "6 days old"
-    assert run.skipped == ["slo_minutes"]  # issue 6's rollups: not on this branch
+    assert SloMinute.objects.count() == 1
+    assert SloDailyReport.objects.count() == 1  # daily reports are kept
+    assert run.skipped == []
+
+
+def test_a_policy_whose_table_is_not_installed_is_skipped_and_listed(monkeypatch):
+    from dashboard.retention import policies
+
+    missing = policies.Policy("widgets", "dashboard.Widget", "at", lambda: days(1), "a room not merged yet")
+    monkeypatch.setattr(services, "POLICIES", [missing, *policies.POLICIES])
+    run, reports = services.run_retention(now=NOW)
+    assert run.skipped == ["widgets"]
+    assert reports[0].skipped == "dashboard.Widget is not installed"
+    assert "widgets" not in run.deleted
 
 
 def test_deletes_run_in_bounded_batches(settings):
@@ -229,7 +248,7 @@ def test_the_command_prints_per_kind_what_it_deleted():
     )
     out = command()
     assert "webhook_events     deleted 1" in out
-    assert "slo_minutes        skipped: dashboard.SloMinute is not installed" in out
+    assert "slo_minutes        deleted 0" in out
     assert "total deleted: 1 row(s)" in out
     assert not WebhookEvent.objects.exists()
 
@@ -251,3 +270,25 @@ def test_the_command_refuses_zero_days():
 
     with pytest.raises(CommandError):
         command("0")
+
+
+def test_dead_letter_retention_hands_over_to_issue_3s_cleanup_once_it_exists(monkeypatch):
+    """Issue 3 provides deadletters.services.cleanup_replayed(older_than, dry_run) -> int; until it is
+    merged a stand-in module plays it here, to show retention calls it instead of its own delete."""
+    import sys
+    import types
+
+    calls = []
+    module = sys.modules.get("deadletters.services") or types.ModuleType("deadletters.services")
+
+    def cleanup_replayed(older_than, dry_run, **kwargs):
+        calls.append((older_than, dry_run))
+        return 3
+
+    monkeypatch.setattr(module, "cleanup_replayed", cleanup_replayed, raising=False)
+    monkeypatch.setitem(sys.modules, "deadletters.services", module)
+    dead_letter("replayed", days(3), "replayed", replayed_ago=days(2))
+    run, _ = services.run_retention(now=NOW, dry_run=True)
+    assert calls == [(timedelta(hours=24), True)]
+    assert run.deleted["dead_letters"] == 3
+    assert DeadLetter.objects.count() == 1
