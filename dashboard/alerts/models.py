@@ -99,6 +99,7 @@ class Notification(models.Model):
         REPEAT = "repeat", "repeat"
         RESOLVE = "resolve", "resolve"
         TEST = "test", "test"
+        REPORT = "report", "report"  # e.g. the daily SLO summary, when it is sent through these channels
 
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=16, choices=Channel.choices)

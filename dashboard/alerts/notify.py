@@ -151,6 +151,12 @@ def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> lis
     return rows
 
 
+def send_message(message: Message, *, requested_by=None) -> list[Notification]:
+    """Any message to every channel, recorded like an alert's (e.g. the daily SLO summary with
+    event="report": Message(event="report", rule="slo-daily-report", title=…, detail=text))."""
+    return _deliver(message, alert=None, requested_by=requested_by)
+
+
 def send_alert(alert: Alert, event: str) -> list[Notification]:
     """Notify every channel that `alert` fired, repeats or resolved."""
     return _deliver(message_for(alert, event), alert=alert)

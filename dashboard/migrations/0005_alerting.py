@@ -81,7 +81,13 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.CharField(
-                        choices=[("fire", "fire"), ("repeat", "repeat"), ("resolve", "resolve"), ("test", "test")],
+                        choices=[
+                            ("fire", "fire"),
+                            ("repeat", "repeat"),
+                            ("resolve", "resolve"),
+                            ("test", "test"),
+                            ("report", "report"),
+                        ],
                         max_length=16,
                     ),
                 ),

@@ -14,7 +14,7 @@ import httpx
 
 from timedify_ops.lib.retry import RetryBudget, is_retryable_status, parse_retry_after
 
-EVENT_WORDS = {"fire": "FIRING", "repeat": "STILL FIRING", "resolve": "RESOLVED", "test": "TEST"}
+EVENT_WORDS = {"fire": "FIRING", "repeat": "STILL FIRING", "resolve": "RESOLVED", "test": "TEST", "report": "REPORT"}
 
 
 @dataclass(frozen=True)
