@@ -32,17 +32,24 @@ def quiet_rules(settings):
     settings.ALERT_NOTIFY_TIMEOUT_S = 2.0
 
 
-@pytest.fixture
-def receiver(settings):
-    """One real HTTP server on localhost standing in for Slack (/slack) and the generic webhook (/hook)."""
+@pytest.fixture(scope="session")
+def _receiver_server():
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver(settings, _receiver_server):
+    """One real HTTP server on localhost standing in for Slack (/slack) and the generic webhook (/hook);
+    started once per session (stopping one takes half a second), emptied around every test."""
+    server = _receiver_server
+    server.clear()
     settings.ALERT_SLACK_WEBHOOK_URL = server.url_for("/slack/T000/B000/sekrit-token")
     settings.ALERT_WEBHOOK_URL = server.url_for("/hook")
     yield server
     server.clear()
-    if server.is_running():
-        server.stop()
 
 
 @pytest.fixture
