@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import signals
 from django.utils import timezone
 
 from dashboard.retention.models import RetentionRun
@@ -77,8 +78,7 @@ def delete_expired(
         batch = list(batch_query.order_by(policy.field).values_list("pk", policy.field)[:batch_size])
         if not batch:
             break
-        with transaction.atomic():
-            _, per_model = model._default_manager.filter(pk__in=[pk for pk, _ in batch]).only("pk").delete()
+        per_model = delete_rows(model, [pk for pk, _ in batch])
         report.batches += 1
         for model_label, count in per_model.items():
             if model_label == label:
@@ -93,6 +93,61 @@ def delete_expired(
             time.sleep(pause_s)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _cascade_plan(model) -> list[tuple[type, str]] | None:
+    """The child tables to empty first when every relation to `model` is a plain CASCADE from a
+    model nothing else points at, and no delete signal listens; None when Django's collector must
+    do it (deeper cascades, SET_NULL, PROTECT, many-to-many, signals: e.g. a room adds one later)."""
+    if model._meta.many_to_many or _has_delete_signals(model):
+        return None
+    plan = []
+    for relation in model._meta.related_objects:
+        child = relation.related_model
+        if relation.on_delete is not models.CASCADE or relation.many_to_many:
+            return None
+        if child._meta.related_objects or child._meta.many_to_many or _has_delete_signals(child):
+            return None
+        plan.append((child, relation.field.column))
+    return plan
+
+
+def _has_delete_signals(model) -> bool:
+    return signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model)
+
+
+def _delete_where(cursor, model, column: str, ids: list) -> int:
+    # Identifiers come from model metadata; the ids are parameters (one array on PostgreSQL).
+    table, column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [ids])
+        return cursor.rowcount
+    deleted = 0
+    for start in range(0, len(ids), 500):  # SQLite's limit on parameters per statement
+        chunk = ids[start : start + 500]
+        cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        deleted += cursor.rowcount
+    return deleted
+
+
+def delete_rows(model, ids: list) -> dict[str, int]:
+    """Delete rows `ids` of `model` and what cascades with them, in one short transaction; per model label.
+
+    A simple shape (an event and its attempts) is deleted with one statement per table, which is
+    several times faster than Django's collector loading every row first; anything else goes
+    through the collector, so a relation added later is still honoured.
+    """
+    plan = _cascade_plan(model)
+    with transaction.atomic():
+        if plan is None:
+            _, per_model = model._default_manager.filter(pk__in=ids).only("pk").delete()
+            return per_model
+        per_model = {}
+        with connection.cursor() as cursor:
+            for child, column in plan:
+                per_model[child._meta.label] = _delete_where(cursor, child, column, ids)
+            per_model[model._meta.label] = _delete_where(cursor, model, model._meta.pk.column, ids)
+    return per_model
 
 
 def cleanup_replayed_dead_letters(older_than: timedelta, dry_run: bool, *, now: datetime | None = None) -> int:

@@ -292,3 +292,39 @@ def test_dead_letter_retention_hands_over_to_issue_3s_cleanup_once_it_exists(mon
     assert calls == [(timedelta(hours=24), True)]
     assert run.deleted["dead_letters"] == 3
     assert DeadLetter.objects.count() == 1
+
+
+def test_simple_cascades_are_deleted_per_table_and_anything_else_through_djangos_collector(settings):
+    from django.db.models.signals import post_delete
+
+    settings.RETENTION_BATCH_SIZE = 700  # more ids than SQLite takes in one statement's IN list
+    for index in range(800):
+        event(f"old-{index}", days(20), attempts=2)
+    plan = services._cascade_plan(WebhookEvent)
+    assert {(child._meta.label, column) for child, column in plan} == {
+        ("webhooks.DeliveryAttempt", "event_id"),
+        ("deadletters.DeadLetter", "event_id"),
+    }
+    seen = []
+
+    def note(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    # A room that listens to attempt deletions (or adds a deeper relation) gets the collector.
+    post_delete.connect(note, sender=DeliveryAttempt)
+    try:
+        assert services._cascade_plan(WebhookEvent) is None
+        report = services.delete_expired(get_policy("webhook_events"), NOW, pause_s=0)
+    finally:
+        post_delete.disconnect(note, sender=DeliveryAttempt)
+    assert (report.rows, report.cascaded, len(seen)) == (800, {"delivery_attempts": 1600}, 1600)
+
+
+def test_the_fast_path_deletes_the_same_rows():
+    for index in range(3):
+        event(f"old-{index}", days(20), attempts=2)
+    dead_letter("replayed", days(20), "replayed", replayed_ago=days(3))
+    event("young", days(1))
+    report = services.delete_expired(get_policy("webhook_events"), NOW, pause_s=0)
+    assert (report.rows, report.cascaded) == (4, {"delivery_attempts": 11, "dead_letters": 1})
+    assert names() == {"young"}
