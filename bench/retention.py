@@ -135,12 +135,20 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=30, help="signed webhooks per second (open loop)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--rest-seconds", type=float, default=20, help="length of the at-rest measurement")
+    parser.add_argument("--batch-size", type=int, help="RETENTION_BATCH_SIZE (default: the setting's default)")
+    parser.add_argument("--duty", type=int, help="RETENTION_DUTY_PERCENT (default: the setting's default)")
     args = parser.parse_args()
+    overrides = {}
+    if args.batch_size:
+        overrides["RETENTION_BATCH_SIZE"] = str(args.batch_size)
+    if args.duty:
+        overrides["RETENTION_DUTY_PERCENT"] = str(args.duty)
 
     print(f"machine: {machine()}; PostgreSQL; gunicorn workers {args.workers}; ingress load {args.rate:g}/s open loop")
+    print(f"retention settings: {overrides or 'defaults'}")
     with throwaway_database("timedify_bench_retention") as url:
         populate(url, args.size)
-        env = bench_env(url)
+        env = bench_env(url, **overrides)
         with gunicorn(env, workers=args.workers) as base:
             ingress = f"{base}/webhooks/shopify"
             open_loop(ingress, webhook, args.rate, 3)  # warm up

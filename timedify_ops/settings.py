@@ -171,10 +171,13 @@ try:
     RETENTION_TASK_RESULT_DAYS = env.int("RETENTION_TASK_RESULT_DAYS", default=7, minimum=1)
     RETENTION_JOBRUN_DAYS = env.int("RETENTION_JOBRUN_DAYS", default=30, minimum=1)
     RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90, minimum=1)
-    # Rows per delete transaction, the pause between batches, and how long one scheduled run may
-    # take before it hands the rest to a follow-up task (it must stay under the task timeout).
-    RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000, minimum=1)
-    RETENTION_BATCH_PAUSE_MS = env.int("RETENTION_BATCH_PAUSE_MS", default=20, minimum=0)
+    # Rows per delete transaction; the share of time spent deleting (it rests the remainder after
+    # each batch, so the ingress keeps answering); how long one scheduled run may take before it
+    # hands the rest to a follow-up task (it must stay under the task timeout).
+    RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=2000, minimum=1)
+    RETENTION_DUTY_PERCENT = env.int("RETENTION_DUTY_PERCENT", default=50, minimum=1)
+    if RETENTION_DUTY_PERCENT > 100:
+        raise ConfigError(f"RETENTION_DUTY_PERCENT must be at most 100 (got {RETENTION_DUTY_PERCENT})")
     RETENTION_MAX_SECONDS = env.int("RETENTION_MAX_SECONDS", default=45, minimum=1)
 
     # --- logs (issue 5)

@@ -43,7 +43,7 @@ def delete_expired(
     max_age: timedelta | None = None,
     dry_run: bool = False,
     batch_size: int | None = None,
-    pause_s: float | None = None,
+    duty: float | None = None,
     deadline: float | None = None,
 ) -> KindReport:
     """Delete one policy's expired rows.
@@ -51,8 +51,11 @@ def delete_expired(
     1. select up to `batch_size` expired ids in the order of the policy's timestamp (an index
        range scan), starting where the previous batch ended;
     2. delete them (and what cascades with them) in one short transaction;
-    3. pause, so the ingress gets the database between batches; stop when a batch comes back
-       short, or at the deadline (time.monotonic()) with `complete=False`.
+    3. rest, so the ingress gets the database and the CPU: `duty` is the share of time spent
+       deleting (RETENTION_DUTY_PERCENT), so the rest after a batch is as long as the batch took
+       times (1 / duty - 1): longer when the database is busy, which is when it matters;
+    4. stop when a batch comes back short, or at the deadline (time.monotonic()) with
+       `complete=False`.
     A dry run only counts.
     """
     report = KindReport(policy.kind, policy.description)
@@ -67,18 +70,20 @@ def delete_expired(
         report.seconds = time.monotonic() - started
         return report
     batch_size = batch_size or settings.RETENTION_BATCH_SIZE
-    pause_s = settings.RETENTION_BATCH_PAUSE_MS / 1000 if pause_s is None else pause_s
+    duty = settings.RETENTION_DUTY_PERCENT / 100 if duty is None else duty
     label = model._meta.label
     cursor = None
     while True:
         if deadline is not None and time.monotonic() >= deadline:
             report.complete = False
             break
+        batch_started = time.monotonic()
         batch_query = expired if cursor is None else expired.filter(**{f"{policy.field}__gte": cursor})
         batch = list(batch_query.order_by(policy.field).values_list("pk", policy.field)[:batch_size])
         if not batch:
             break
         per_model = delete_rows(model, [pk for pk, _ in batch])
+        batch_seconds = time.monotonic() - batch_started
         report.batches += 1
         for model_label, count in per_model.items():
             if model_label == label:
@@ -89,8 +94,8 @@ def delete_expired(
         cursor = batch[-1][1]
         if len(batch) < batch_size:
             break
-        if pause_s:
-            time.sleep(pause_s)
+        if duty < 1:
+            time.sleep(batch_seconds * (1 / duty - 1))
     report.seconds = time.monotonic() - started
     return report
 

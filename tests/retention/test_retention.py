@@ -182,7 +182,7 @@ def test_deletes_run_in_bounded_batches(settings):
     settings.RETENTION_BATCH_SIZE = 2
     for index in range(5):
         event(f"old-{index}", days(20) + timedelta(minutes=index))
-    report = services.delete_expired(get_policy("webhook_events"), NOW, pause_s=0)
+    report = services.delete_expired(get_policy("webhook_events"), NOW, duty=1)
     assert (report.rows, report.batches, report.complete) == (5, 3, True)
     assert report.cascaded == {"delivery_attempts": 5}
 
@@ -198,7 +198,7 @@ def test_a_run_that_reaches_its_time_budget_stops_between_batches_and_says_so(se
 
 def test_the_schedule_continues_a_large_backlog_at_once(settings, monkeypatch, empty_queue):
     settings.RETENTION_BATCH_SIZE = 1
-    settings.RETENTION_BATCH_PAUSE_MS = 0
+    settings.RETENTION_DUTY_PERCENT = 100
     for index in range(3):
         event(f"old-{index}", days(20) + timedelta(hours=index))
     # Time runs out after the first batch: the clock jumps past the deadline once an event is gone.
@@ -314,7 +314,7 @@ def test_simple_cascades_are_deleted_per_table_and_anything_else_through_djangos
     post_delete.connect(note, sender=DeliveryAttempt)
     try:
         assert services._cascade_plan(WebhookEvent) is None
-        report = services.delete_expired(get_policy("webhook_events"), NOW, pause_s=0)
+        report = services.delete_expired(get_policy("webhook_events"), NOW, duty=1)
     finally:
         post_delete.disconnect(note, sender=DeliveryAttempt)
     assert (report.rows, report.cascaded, len(seen)) == (800, {"delivery_attempts": 1600}, 1600)
@@ -325,6 +325,21 @@ def test_the_fast_path_deletes_the_same_rows():
         event(f"old-{index}", days(20), attempts=2)
     dead_letter("replayed", days(20), "replayed", replayed_ago=days(3))
     event("young", days(1))
-    report = services.delete_expired(get_policy("webhook_events"), NOW, pause_s=0)
+    report = services.delete_expired(get_policy("webhook_events"), NOW, duty=1)
     assert (report.rows, report.cascaded) == (4, {"delivery_attempts": 11, "dead_letters": 1})
     assert names() == {"young"}
+
+
+def test_it_rests_between_batches_in_proportion_to_how_long_a_batch_took(settings, monkeypatch):
+    settings.RETENTION_BATCH_SIZE = 1
+    settings.RETENTION_DUTY_PERCENT = 25
+    for index in range(3):
+        event(f"old-{index}", days(20) + timedelta(hours=index))
+    ticks = iter(range(1000))
+    rests = []
+    monkeypatch.setattr(services.time, "monotonic", lambda: float(next(ticks)))
+    monkeypatch.setattr(services.time, "sleep", rests.append)
+    report = services.delete_expired(get_policy("webhook_events"), NOW)
+    assert report.rows == 3
+    # Each batch "took" one tick: at 25 % duty it rests three times as long (a fourth, empty one ends it).
+    assert rests == [3.0, 3.0, 3.0]
