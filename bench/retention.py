@@ -6,9 +6,12 @@
    each), generated with SQL generate_series, plus 1,000 old events whose dead letter is open
    (retention must keep them) and 1,000 recent events.
 2. gunicorn serves the ingress; an open-loop generator sends signed webhooks at `--rate` per second.
-3. The ingress p95 at rest, then `manage.py retention_cleanup` runs (default batches of 5,000 ids,
-   one short transaction each) while the same load continues: rows deleted per second and the
-   ingress p95 during retention over the p95 at rest, same run. Goal (issue 7): ratio ≤ 1.5.
+3. The ingress p95 at rest, then `manage.py retention_cleanup` runs (its default batches and rest
+   between them) while the same load continues. Slices with retention running alternate with
+   slices where it is paused (SIGSTOP), which count as "at rest" with the slices before and
+   after, so the rest of the machine's load weighs on both figures alike. Prints rows deleted per
+   second of running time and the ingress p95 during retention over the p95 at rest, same run.
+   Goal (issue 7): ratio ≤ 1.5.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -111,7 +115,8 @@ def counts(url: str) -> tuple[int, int, int]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        events = conn.execute("SELECT count(*) FROM webhooks_webhookevent").fetchone()[0]
+        # The expired ones only: webhooks sent during the run are young and stay.
+        events = conn.execute("SELECT count(*) FROM webhooks_webhookevent WHERE webhook_id LIKE 'old-%'").fetchone()[0]
         attempts = conn.execute("SELECT count(*) FROM webhooks_deliveryattempt").fetchone()[0]
         protected = conn.execute(
             "SELECT count(*) FROM webhooks_webhookevent WHERE webhook_id LIKE 'protected-%'"
@@ -135,6 +140,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=30, help="signed webhooks per second (open loop)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--rest-seconds", type=float, default=20, help="length of the at-rest measurement")
+    parser.add_argument("--slice-seconds", type=float, default=5, help="alternating running/paused slices")
     parser.add_argument("--batch-size", type=int, help="RETENTION_BATCH_SIZE (default: the setting's default)")
     parser.add_argument("--duty", type=int, help="RETENTION_DUTY_PERCENT (default: the setting's default)")
     args = parser.parse_args()
@@ -152,8 +158,8 @@ def main() -> int:
         with gunicorn(env, workers=args.workers) as base:
             ingress = f"{base}/webhooks/shopify"
             open_loop(ingress, webhook, args.rate, 3)  # warm up
-            rest = open_loop(ingress, webhook, args.rate, args.rest_seconds)
-            print(f"at rest:          {rest.line()}")
+            rest_parts = [open_loop(ingress, webhook, args.rate, args.rest_seconds)]
+            print(f"at rest (before): {rest_parts[0].line()}")
 
             events_before, attempts_before, _ = counts(url)
             retention = subprocess.Popen(
@@ -167,16 +173,28 @@ def main() -> int:
             output: list[str] = []
             reader = threading.Thread(target=lambda: output.extend(retention.stdout), daemon=True)
             reader.start()
-            started = time.perf_counter()
+            # Alternate: retention running, then paused (SIGSTOP) for a slice "at rest", so a change
+            # in the machine's other load hits both figures alike (the machine is shared).
             during_parts = []
+            running_s = 0.0
             while retention.poll() is None:
-                during_parts.append(open_loop(ingress, webhook, args.rate, 5))
-            elapsed = time.perf_counter() - started
+                started = time.perf_counter()
+                during_parts.append(open_loop(ingress, webhook, args.rate, args.slice_seconds))
+                running_s += time.perf_counter() - started
+                if retention.poll() is not None:
+                    break
+                retention.send_signal(signal.SIGSTOP)
+                try:
+                    rest_parts.append(open_loop(ingress, webhook, args.rate, args.slice_seconds))
+                finally:
+                    retention.send_signal(signal.SIGCONT)
             reader.join(timeout=10)
-            during = merge(during_parts)
+            rest_parts.append(open_loop(ingress, webhook, args.rate, args.rest_seconds))
+            print(f"at rest (after):  {rest_parts[-1].line()}")
+            rest, during = merge(rest_parts), merge(during_parts)
+            print(f"at rest (all):    {rest.line()}")
             print(f"during retention: {during.line()}")
-            after = open_loop(ingress, webhook, args.rate, args.rest_seconds)
-            print(f"after:            {after.line()}")
+            elapsed = running_s
 
         if retention.returncode != 0:
             print("".join(output))
@@ -184,14 +202,13 @@ def main() -> int:
             return 1
         print("retention_cleanup said:\n" + "".join("    " + line for line in output))
         events_after, attempts_after, protected = counts(url)
-        # Webhooks received during the run are young: they stay, and count in the "after" figures.
-        received = rest.requests + during.requests + after.requests + 3 * int(args.rate)
-        events_deleted = events_before - (events_after - (during.requests + after.requests))
+        received = rest.requests + during.requests + 3 * int(args.rate)
+        events_deleted = events_before - events_after
         attempts_deleted = attempts_before - attempts_after
         rows = events_deleted + attempts_deleted
         ratio = during.pct(95) / rest.pct(95)
         print(
-            f"deleted {events_deleted:,} events and {attempts_deleted:,} attempts in {elapsed:.1f} s: "
+            f"deleted {events_deleted:,} events and {attempts_deleted:,} attempts in {elapsed:.1f} s running: "
             f"{events_deleted / elapsed:,.0f} events/s, {rows / elapsed:,.0f} rows/s"
         )
         print(f"kept: {protected:,} of {PROTECTED:,} events with an open dead letter; {received:,} webhooks sent")

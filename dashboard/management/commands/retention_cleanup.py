@@ -30,7 +30,8 @@ class Command(BaseCommand):
             if report.cascaded:
                 line += " (with " + ", ".join(f"{count} {kind}" for kind, count in report.cascaded.items()) + ")"
             if not dry_run and report.rows:
-                line += f" in {report.seconds:.1f} s, {report.rows / max(report.seconds, 1e-9):,.0f} rows/s"
+                rows = report.rows + sum(report.cascaded.values())
+                line += f" in {report.seconds:.1f} s, {rows / max(report.seconds, 1e-9):,.0f} rows/s"
             if dry_run and report.kind == "webhook_events":
                 line += " (+ their attempts)"
             self.stdout.write(line)
