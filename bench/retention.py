@@ -140,7 +140,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=30, help="signed webhooks per second (open loop)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--rest-seconds", type=float, default=20, help="length of the at-rest measurement")
-    parser.add_argument("--slice-seconds", type=float, default=5, help="alternating running/paused slices")
+    parser.add_argument("--slice-seconds", type=float, default=10, help="slices with retention running")
+    parser.add_argument("--paused-seconds", type=float, default=5, help="slices with retention paused, between them")
     parser.add_argument("--batch-size", type=int, help="RETENTION_BATCH_SIZE (default: the setting's default)")
     parser.add_argument("--duty", type=int, help="RETENTION_DUTY_PERCENT (default: the setting's default)")
     args = parser.parse_args()
@@ -185,7 +186,7 @@ def main() -> int:
                     break
                 retention.send_signal(signal.SIGSTOP)
                 try:
-                    rest_parts.append(open_loop(ingress, webhook, args.rate, args.slice_seconds))
+                    rest_parts.append(open_loop(ingress, webhook, args.rate, args.paused_seconds))
                 finally:
                     retention.send_signal(signal.SIGCONT)
             reader.join(timeout=10)

@@ -174,7 +174,7 @@ try:
     # Rows per delete transaction; the share of time spent deleting (it rests the remainder after
     # each batch, so the ingress keeps answering); how long one scheduled run may take before it
     # hands the rest to a follow-up task (it must stay under the task timeout).
-    RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=2000, minimum=1)
+    RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000, minimum=1)
     RETENTION_DUTY_PERCENT = env.int("RETENTION_DUTY_PERCENT", default=50, minimum=1)
     if RETENTION_DUTY_PERCENT > 100:
         raise ConfigError(f"RETENTION_DUTY_PERCENT must be at most 100 (got {RETENTION_DUTY_PERCENT})")
