@@ -59,6 +59,8 @@ class JobRun(models.Model):
         indexes = [
             # "Last run of each job" on /schedules/ and the schedules probe.
             models.Index(fields=["key", "-started_at"], name="jobrun_key_started"),
+            # Retention deletes runs by age.
+            models.Index(fields=["started_at"], name="jobrun_started"),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +132,10 @@ class LatencyMinute(HistogramColumns):
         constraints = [
             # The upsert's conflict target; also serves "series over a time range".
             models.UniqueConstraint(fields=["series", "minute", "labels"], name="latency_minute_key")
+        ]
+        indexes = [
+            # Retention deletes by age across every series.
+            models.Index(fields=["minute"], name="latency_minute_time"),
         ]
 
     def __str__(self) -> str:

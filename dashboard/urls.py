@@ -7,6 +7,8 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("metrics", views.metrics, name="metrics"),
     path("alerts/", include("dashboard.alerts.urls")),
+    path("runbook/", views.runbook, name="runbook"),
+    path("runbook/<slug:doc>/", views.runbook, name="runbook-doc"),
     path("", include("dashboard.health.urls")),
     path("", include("dashboard.logs.urls")),
     path("", include("dashboard.slo.urls")),

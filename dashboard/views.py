@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -61,3 +61,28 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(metrics_module.collect(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+# The operating documents shown inside the app; links between them are rewritten to their pages.
+DOCUMENTS = {"runbook": ("RUNBOOK.md", "Runbook"), "cron-jobs": ("CRON_JOBS.md", "Schedules and cron jobs")}
+
+
+@require_GET
+def runbook(request: HttpRequest, doc: str = "runbook") -> HttpResponse:
+    """docs/RUNBOOK.md (and CRON_JOBS.md) rendered: our own files, so no sanitising is needed."""
+    import markdown
+    from django.urls import reverse
+
+    if doc not in DOCUMENTS:
+        raise Http404("no such document")
+    filename, title = DOCUMENTS[doc]
+    path = settings.BASE_DIR / "docs" / filename
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Http404(f"docs/{filename} is missing from this installation") from None
+    for key, (other, _title) in DOCUMENTS.items():
+        text = text.replace(f"]({other})", f"]({reverse('runbook-doc', args=[key])})")
+    html = markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "sane_lists"])
+    documents = [(key, label, reverse("runbook-doc", args=[key])) for key, (_f, label) in DOCUMENTS.items()]
+    return render(request, "dashboard/runbook.html", {"html": html, "title": title, "documents": documents, "doc": doc})

@@ -41,7 +41,13 @@ def status(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def schedules(request: HttpRequest) -> HttpResponse:
-    context = {"rows": services.schedule_rows(), "poll_seconds": settings.STATUS_POLL_SECONDS}
+    from dashboard.retention.services import last_retention_summary
+
+    context = {
+        "rows": services.schedule_rows(),
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "retention": last_retention_summary(),
+    }
     template = "dashboard/health/schedules.html#table" if request.htmx else "dashboard/health/schedules.html"
     return render(request, template, context)
 

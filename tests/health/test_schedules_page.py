@@ -147,3 +147,21 @@ def test_a_job_without_a_schedule_row_says_to_sync(operator_client):
     response = operator_client.post("/schedules/sweep-stale-events/pause", follow=True)
     assert "run manage.py sync_schedules" in response.content.decode()
     assert "not synced" in response.content.decode()
+
+
+def test_the_page_shows_what_the_last_retention_run_deleted(viewer_client):
+    from dashboard.retention.models import RetentionRun
+
+    assert b"Retention has not run yet" in viewer_client.get("/schedules/").content
+    RetentionRun.objects.create(
+        dry_run=False,
+        ok=True,
+        complete=True,
+        event_days=14,
+        deleted={"events": 12, "logs": 3000},
+        duration_ms=1500,
+        finished_at=timezone.now(),
+    )
+    content = viewer_client.get("/schedules/").content.decode()
+    assert "Deleted 3,012 row(s)" in content
+    assert "events 12, logs 3000" in content
