@@ -236,7 +236,8 @@ def _finish(run: RetentionRun, started: float, deleted: dict, reports: list[Kind
 
 
 def _describe(deleted: dict[str, int]) -> str:
-    return ", ".join(f"{kind} {count}" for kind, count in deleted.items() if count) or "nothing"
+    # Sorted: a JSON column on PostgreSQL (jsonb) does not keep the keys' order.
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(deleted.items()) if count) or "nothing"
 
 
 def retention_job() -> dict:

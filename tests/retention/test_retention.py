@@ -216,7 +216,7 @@ def test_every_run_is_recorded_and_summarised_for_the_schedules_page():
     summary = services.last_retention_summary()
     assert summary["deleted"]["webhook_events"] == 1
     assert summary["total"] == 3
-    assert summary["text"] == "webhook_events 1, delivery_attempts 2"
+    assert summary["text"] == "delivery_attempts 2, webhook_events 1"
     assert summary["ok"] and summary["complete"] and summary["trigger"] == "schedule"
     assert RetentionRun.objects.count() == 1
 
