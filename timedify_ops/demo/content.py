@@ -252,14 +252,14 @@ def webhook_request_line(status: int, ms: float) -> str:
 
 def webhook_processing_line(topic: str, domain: str, webhook_id: str) -> str:
     details = f"topic: {topic}, shop: {domain}, webhookId: {webhook_id}"
-    return f"[shopify-app/INFO] Authenticated webhook request | {{{details}}}"
+    return f"[shopify-api/INFO] Processing webhook request | {{{details}}}"
 
 
 def webhook_failure_line(topic: str, domain: str, status: int) -> tuple[str, str]:
     """(level, message) of the app's own account of a webhook it could not handle."""
     if status == 404:
-        return "warn", f"[shopify-app/WARN] Webhook error: no session for {domain} ({topic}), answering 404"
-    return "error", f"[shopify-app/ERROR] Webhook error: {topic} handler failed for {domain}: HTTP {status}"
+        return "warn", f"[shopify-api/WARN] Webhook error: no session for {domain} ({topic}), answering 404"
+    return "error", f"[shopify-api/ERROR] Webhook error: {topic} handler failed for {domain}: HTTP {status}"
 
 
 def health_line(status: int, ms: float) -> str:
@@ -281,7 +281,7 @@ def background_line(rng: random.Random) -> tuple[FlyInstance, str, str, str]:
     if roll < 0.55:
         return rng.choice(APP_MACHINES), "info", "app", f"prisma:query {rng.choice(_QUERIES)}"
     if roll < 0.75:
-        path = rng.choice(("/app", "/app/settings", "/app/billing", "/auth/session-token", "/app/reports"))
+        path = rng.choice(("/dashboard", "/settings", "/billing", "/auth/session-token", "/reports"))
         ms = rng.lognormvariate(3.6, 0.5)
         return rng.choice(APP_MACHINES), "info", "app", f"GET {path} 200 - - {ms:.3f} ms"
     if roll < 0.85:
