@@ -151,14 +151,13 @@ class Plan:
 
 
 class Planner:
-    def __init__(self, *, now: datetime, seed: int, events: int, days: int, budget: RetryBudget, target_url: str):
+    def __init__(self, *, now: datetime, seed: int, events: int, days: int, budget: RetryBudget):
         self.rng = random.Random(seed)
         self.now = now.astimezone(UTC).replace(microsecond=0)
         # Whole UTC days (each gets its daily report), then today so far.
         self.start = datetime.combine(self.now.date() - timedelta(days=days), time.min, tzinfo=UTC)
         self.size = events
         self.budget = budget
-        self.target_url = target_url
         today = self.now.date()
         outage_start = datetime.combine(today - timedelta(days=1), OUTAGE_AT, tzinfo=UTC)
         self.outage = (outage_start, outage_start + timedelta(minutes=OUTAGE_MINUTES))
@@ -441,5 +440,6 @@ class Planner:
         return bulk_at, bulk
 
 
-def make_plan(*, now: datetime, seed: int, events: int, days: int, budget: RetryBudget, target_url: str = "") -> Plan:
-    return Planner(now=now, seed=seed, events=events, days=days, budget=budget, target_url=target_url).make()
+def make_plan(*, now: datetime, seed: int, events: int, days: int, budget: RetryBudget) -> Plan:
+    """The week of `days` whole UTC days before `now`'s and today up to `now`, with about `events` webhooks."""
+    return Planner(now=now, seed=seed, events=events, days=days, budget=budget).make()

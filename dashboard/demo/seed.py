@@ -240,6 +240,7 @@ class Writer:
     audits: list[tuple[datetime, dict]] = field(default_factory=list)
     down_by_run: list[tuple[datetime, list]] = field(default_factory=list)
     reports: list[SloDailyReport] = field(default_factory=list)
+    pending: dict[str, datetime | None] = field(default_factory=dict)  # each replayed rule's pending clock at the end
 
     def write(self) -> dict[str, int]:
         self.users = self._history_operators()
@@ -995,7 +996,6 @@ class Writer:
             "open-dead-letters": open_dead_letters,
             "error-log-lines": error_log_lines,
         }
-        self.pending: dict[str, datetime | None] = {}
         for key, evaluate in evaluators.items():
             rule = rules[key]
             current: AlertEpisode | None = None
