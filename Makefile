@@ -1,8 +1,11 @@
 # Shortcuts; each target calls the same scripts a fresh clone uses.
-.PHONY: run test ci lint format
+.PHONY: run demo test ci lint format
 
 run:
 	python3 scripts/dev.py run
+
+demo:
+	python3 scripts/dev.py demo
 
 test:
 	python3 scripts/dev.py test

@@ -3,11 +3,16 @@
 
     python3 scripts/dev.py run     # the app on the embedded default (SQLite under var/)
     python3 scripts/dev.py test    # the test suite (extra arguments go to pytest)
+    python3 scripts/dev.py demo    # a living demo: a seeded week, live webhooks and logs (var/demo/)
 
-Both create .venv and install the pinned requirements when they changed.
+All create .venv and install the pinned requirements when they changed.
 `run` also generates development secrets once (var/dev.env), migrates, creates a
 first operator when there are no users (printing its password once), then starts
 gunicorn and the django-q2 worker together and stops both on Ctrl-C.
+`demo` does the same on its own database (var/demo/, or DATABASE_URL), seeds it with a
+week of history when it is empty (manage.py seed_demo), and adds the demo's Shopify app
+on 127.0.0.1:8765 and a simulator sending signed webhooks and log lines
+(timedify_ops/demo/); it prints the URL and the login.
 """
 
 from __future__ import annotations
@@ -61,46 +66,96 @@ def run(argv: list[str]) -> int:
     env = dict(os.environ)
     embedded = not env.get("DATABASE_URL")
     if embedded:
-        sys.path.insert(0, str(ROOT))
-        from timedify_ops.devenv import DEV_ENV_FILE, ensure_dev_env
-
-        generated = ensure_dev_env()
-        if generated:
-            say(f"generated development values for {', '.join(generated)} in {DEV_ENV_FILE.relative_to(ROOT)}")
-        else:
-            say(f"using development values from {DEV_ENV_FILE.relative_to(ROOT)}")
+        dev_env()
         env.setdefault("DJANGO_DEBUG", "1")
     env.setdefault("DJANGO_SETTINGS_MODULE", "timedify_ops.settings")
     port = env.get("PORT", "8000")
     manage("migrate", "--noinput", env=env)
     if embedded:
         manage("create_first_operator", env=env)
+    return serve(
+        env, port, started=f"timedify-ops is running on http://127.0.0.1:{port}/ (web + worker); Ctrl-C stops both"
+    )
+
+
+def dev_env() -> dict[str, str]:
+    """var/dev.env, with any missing development secret generated first."""
+    sys.path.insert(0, str(ROOT))
+    from timedify_ops.devenv import DEV_ENV_FILE, ensure_dev_env
+    from timedify_ops.lib.env import read_env_file
+
+    generated = ensure_dev_env()
+    if generated:
+        say(f"generated development values for {', '.join(generated)} in {DEV_ENV_FILE.relative_to(ROOT)}")
+    else:
+        say(f"using development values from {DEV_ENV_FILE.relative_to(ROOT)}")
+    return read_env_file(DEV_ENV_FILE)
+
+
+DEMO_APP = "http://127.0.0.1:8765"  # the dev defaults of WEBHOOK_TARGET_URL and APP_HEALTH_URL point here
+DEMO_PASSWORD_FILE = ROOT / "var" / "demo-password"
+
+
+def demo(argv: list[str]) -> int:
+    """The living demo: `run` on its own seeded database, plus the demo app and the simulator."""
+    ensure_venv("requirements.txt")
+    env = dict(os.environ)
+    values = dev_env()
+    env.setdefault("DJANGO_DEBUG", "1")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "timedify_ops.settings")
+    if not env.get("DATABASE_URL"):
+        env.setdefault("TIMEDIFY_VAR_DIR", str(ROOT / "var" / "demo"))  # its own SQLite file, never run's
+    env.setdefault("WEBHOOK_TARGET_URL", f"{DEMO_APP}/webhooks")
+    env.setdefault("APP_HEALTH_URL", f"{DEMO_APP}/health")
+    # The hourly token check talks to the demo app's Admin API, never to Shopify.
+    env.setdefault("SHOPIFY_ADMIN_BASE_URL", f"{DEMO_APP}/shopify/{{shop}}")
+    env.setdefault("SHOPIFY_API_KEY", "demo-client-id")
+    for name in ("SHOPIFY_API_SECRET", "LOG_INGEST_TOKEN"):  # the simulator signs and ships with these
+        env.setdefault(name, values.get(name, ""))
+    port = env.get("PORT", "8000")
+    base = f"http://127.0.0.1:{port}"
+    if not DEMO_PASSWORD_FILE.exists():
+        import secrets
+
+        DEMO_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_PASSWORD_FILE.write_text(secrets.token_urlsafe(9) + "\n")
+        DEMO_PASSWORD_FILE.chmod(0o600)
+    password = DEMO_PASSWORD_FILE.read_text().strip()
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    say("seeding a week of demo history (only into an empty database)")
+    manage("seed_demo", "--if-empty", "--password", password, env=env)
+    extra = {
+        "demo app": [str(PYTHON), "-m", "timedify_ops.demo.receiver", "--port", DEMO_APP.rsplit(":", 1)[1],
+                     "--ingest", f"{base}/logs/ingest"],
+        "simulator": [str(PYTHON), "-m", "timedify_ops.demo.simulator", "--ingress", base],
+    }  # fmt: skip
+    started = (
+        f"the demo is running on {base}/ — log in as demo / {password} (operator) or demo-viewer / {password} "
+        f"(viewer); the password is kept in {DEMO_PASSWORD_FILE.relative_to(ROOT)}. Ctrl-C stops everything"
+    )
+    return serve(env, port, extra=extra, access_log=False, started=started)
+
+
+def serve(
+    env: dict[str, str], port: str, *, extra: dict[str, list[str]] | None = None, access_log: bool = True, started: str
+) -> int:
+    """gunicorn, the django-q2 worker and any `extra` processes; all stop together (Ctrl-C, or one exits)."""
     if env.get("DJANGO_DEBUG", "0").lower() not in ("1", "true", "yes", "on"):
         manage("collectstatic", "--noinput", "-v", "0", env=env)
+    web = [str(BIN / "gunicorn"), "timedify_ops.wsgi", "--bind", f"127.0.0.1:{port}",
+           "--workers", env.get("WEB_CONCURRENCY", "2")]  # fmt: skip
+    # gunicorn.conf.py (read from the working directory) logs every request; the demo's traffic would flood the console.
+    web += ["--access-logfile", "-" if access_log else os.devnull]
+    commands = {"web": web, "worker": [str(PYTHON), "manage.py", "qcluster"], **(extra or {})}
+    # Own process groups: this script decides the shutdown order, and a stuck
+    # process's whole tree can be killed.
     processes = {
-        "web": subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "timedify_ops.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                env.get("WEB_CONCURRENCY", "2"),
-                "--access-logfile",
-                "-",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        ),
-        # Own process groups: this script decides the shutdown order, and a stuck
-        # worker's whole tree can be killed.
-        "worker": subprocess.Popen([str(PYTHON), "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True),
+        name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True) for name, command in commands.items()
     }
-    say(f"timedify-ops is running on http://127.0.0.1:{port}/ (web + worker); Ctrl-C stops both")
+    say(started)
 
     def stop(*_):
-        for process in processes.values():
+        for process in reversed(processes.values()):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
@@ -111,7 +166,7 @@ def run(argv: list[str]) -> int:
                 os.killpg(process.pid, signal.SIGKILL)
 
     def interrupted(*_):
-        say("stopping web and worker")
+        say(f"stopping {', '.join(processes)}")
         stop()
         sys.exit(0)
 
@@ -123,7 +178,7 @@ def run(argv: list[str]) -> int:
             for name, process in processes.items():
                 code = process.poll()
                 if code is not None:
-                    say(f"the {name} process exited with {code}; stopping the other one")
+                    say(f"the {name} process exited with {code}; stopping the others")
                     stop()
                     return code or 1
             time.sleep(0.5)
@@ -138,7 +193,7 @@ def test(argv: list[str]) -> int:
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv], cwd=ROOT, env=env).returncode
 
 
-COMMANDS = {"run": run, "test": test}
+COMMANDS = {"run": run, "test": test, "demo": demo}
 
 
 def main() -> int:
