@@ -255,6 +255,17 @@ def _enum_pattern(topics: tuple[str, ...]) -> re.Pattern:
 _ENUM_CACHE: dict[tuple[str, ...], tuple[re.Pattern, dict[str, str]]] = {}
 
 
+# What may stand right before a topic: `[shopify-app/INFO]` (a logger name) and `GET /app/settings`
+# (a route) are not topics, but the app template's webhook routes (`POST /webhooks/app/uninstalled`) are.
+_TOPIC_LEAD = frozenset(" \t\"'([{:=,;")
+
+
+def _topic_may_start(message: str, begin: int) -> bool:
+    if begin == 0 or message[begin - 1] in _TOPIC_LEAD:
+        return True
+    return message[:begin].endswith("/webhooks/")
+
+
 def derive_topic(message: str, known_topics: Iterable[str] = DEFAULT_TOPICS) -> str:
     """The webhook topic a message mentions, normalised (`APP/UNINSTALLED` → `app/uninstalled`), else ""."""
     slash = message.find("/")
@@ -265,7 +276,7 @@ def derive_topic(message: str, known_topics: Iterable[str] = DEFAULT_TOPICS) -> 
         family = _FAMILY_TAIL.search(before)
         if family and family.group().lower() in _FAMILY_SET:
             begin = slash - len(family.group())
-            if begin == 0 or not message[begin - 1].isalnum():
+            if _topic_may_start(message, begin):
                 action = _TOPIC_ACTION.match(message, slash + 1)
                 if action:
                     return f"{family.group()}/{action.group()}".lower()[: MAX_LENGTHS["topic"]]

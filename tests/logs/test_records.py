@@ -22,6 +22,9 @@ NOW_NS = 1_790_000_000_000_000_000
         ("GET /health 200", ""),
         ("see /apps/shop/redact/x for details", ""),
         ("MY_APP_UNINSTALLED_FLAG", ""),
+        ("[shopify-app/INFO] server started", ""),  # a logger name, not a topic
+        ("GET /app/settings 200 12ms", ""),  # an app route, not a topic
+        ('topic="shop/redact" handled', "shop/redact"),
     ],
 )
 def test_it_derives_the_webhook_topic_from_the_message(message, topic):
