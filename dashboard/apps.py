@@ -18,3 +18,5 @@ class DashboardConfig(AppConfig):
         from dashboard import querytelemetry
 
         querytelemetry.connect()
+        # Alert rule overrides in settings must name existing rules (issue 7).
+        from dashboard.alerts import checks  # noqa: F401

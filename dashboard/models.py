@@ -162,22 +162,29 @@ class MetricCounter(models.Model):
         return f"{self.name}{{{self.labels}}} {self.value}"
 
 
-# Models of the dashboard's sub-packages (health, logs, …), imported so they belong to this app.
+# Sub-packages' models, imported here so they belong to this app: health probes (issue 4),
+# logs (issue 5), SLO rollups and daily reports (issue 6), alerting and retention (issue 7).
+from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
 from dashboard.logs.models import LogEntry  # noqa: E402
+from dashboard.retention.models import RetentionRun  # noqa: E402
 from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
 
 __all__ = [
+    "Alert",
     "AuditEntry",
     "JobRun",
     "LatencyMinute",
     "LatencyTotal",
     "LogEntry",
     "MetricCounter",
+    "Notification",
     "ProbeFlip",
     "ProbeHour",
     "ProbeResult",
     "ProbeState",
+    "RetentionRun",
+    "RuleState",
     "SloDailyReport",
     "SloMinute",
 ]

@@ -75,6 +75,19 @@ JOBS: list[Job] = [
         grace_minutes=10,
     ),
     Job(
+        key="alerting",
+        func="dashboard.alerts.engine.run_alerting",
+        description="Evaluate the alert rules; fire, update and resolve alerts; send notifications.",
+        every_minutes=1,
+    ),
+    Job(
+        key="retention",
+        func="dashboard.retention.services.retention_job",
+        description="Delete expired rows per the retention policies, in bounded batches (a backlog continues at once).",
+        daily_at="03:30",
+        grace_minutes=30,
+    ),
+    Job(
         key="health-probes",
         func="dashboard.health.services.run_probes_job",
         description="Run every health probe (app, database, migrations, worker, backlog, dead letters, "

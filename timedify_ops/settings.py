@@ -181,6 +181,71 @@ try:
     DEADLETTER_BULK_RATE = env.float("DEADLETTER_BULK_RATE", default=10.0, minimum=0.1)
     # A replay claimed but not picked up by a worker within this long is re-enqueued by the sweeper.
     DEADLETTER_REPLAY_LEASE_SECONDS = env.int("DEADLETTER_REPLAY_LEASE_SECONDS", default=600, minimum=10)
+    # --- alerting and retention (issue 7)
+    # Channels: each is on when its variable is set. The Slack URL is a credential: never shown or logged.
+    ALERT_SLACK_WEBHOOK_URL = env.url("ALERT_SLACK_WEBHOOK_URL", default=None)
+    ALERT_WEBHOOK_URL = env.url("ALERT_WEBHOOK_URL", default=None)
+    ALERT_EMAIL_TO = env.list("ALERT_EMAIL_TO", default=[])
+    # Linked from every notification (e.g. https://timedify-ops.fly.dev); unset = no link.
+    ALERT_CONSOLE_URL = env.url("ALERT_CONSOLE_URL", default=None)
+    ALERT_REPEAT_HOURS = env.float("ALERT_REPEAT_HOURS", default=4.0, minimum=0)  # 0 = never repeat
+    ALERT_NOTIFY_TIMEOUT_S = env.float("ALERT_NOTIFY_TIMEOUT_S", default=5.0, minimum=0.01)
+    ALERT_NOTIFY_RETRY_BUDGET = RetryBudget(
+        base_ms=env.int("ALERT_NOTIFY_RETRY_BASE_MS", default=300, minimum=0),
+        retries=env.int("ALERT_NOTIFY_RETRIES", default=3, minimum=0),
+        retry_after_cap_s=5.0,
+    )
+    # Per-rule overrides of the defaults in dashboard.alerts.rules: "open-dead-letters=50,error-log-lines=5".
+    ALERT_THRESHOLDS = {}
+    ALERT_FOR_MINUTES = {}
+    for _name, _target in (("ALERT_THRESHOLDS", ALERT_THRESHOLDS), ("ALERT_FOR_MINUTES", ALERT_FOR_MINUTES)):
+        for _key, _raw in env.mapping(_name).items():
+            try:
+                _target[_key] = float(_raw)
+            except ValueError:
+                raise ConfigError(f"{_name}[{_key}] must be a number (got {_raw!r})") from None
+            if _target[_key] < 0:
+                raise ConfigError(f"{_name}[{_key}] must not be negative (got {_raw!r})")
+    # The checklist's `(webhook error|prisma.*error|429|5..)`, with 429/5xx as whole numbers: the
+    # literal `5..` matches any "5" and two characters (dates, "15 ms"). POSIX and Python syntax alike.
+    ALERT_ERROR_PATTERN = env.str(
+        "ALERT_ERROR_PATTERN", default=r"webhook error|prisma.*error|(^|[^0-9])(429|5[0-9][0-9])([^0-9]|$)"
+    )
+    try:
+        import re as _re
+
+        _re.compile(ALERT_ERROR_PATTERN)
+    except _re.error as _error:
+        raise ConfigError(f"ALERT_ERROR_PATTERN is not a valid regular expression ({_error})") from None
+    # Django's mail settings, for the email channel.
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.secret("EMAIL_HOST_PASSWORD", default="", min_length=1)
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive")
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10, minimum=1)
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="timedify-ops@localhost")
+    # Retention (dashboard.retention): how long each kind of row is kept.
+    RETENTION_EVENT_DAYS = env.int("RETENTION_EVENT_DAYS", default=14, minimum=1)
+    RETENTION_REPLAYED_DEADLETTER_HOURS = env.int("RETENTION_REPLAYED_DEADLETTER_HOURS", default=24, minimum=1)
+    RETENTION_LOG_DAYS = env.int("RETENTION_LOG_DAYS", default=7, minimum=1)
+    RETENTION_PROBE_RESULT_DAYS = env.int("RETENTION_PROBE_RESULT_DAYS", default=30, minimum=1)
+    RETENTION_PROBE_FLIP_DAYS = env.int("RETENTION_PROBE_FLIP_DAYS", default=365, minimum=1)
+    RETENTION_ROLLUP_DAYS = env.int("RETENTION_ROLLUP_DAYS", default=90, minimum=1)
+    RETENTION_TASK_RESULT_DAYS = env.int("RETENTION_TASK_RESULT_DAYS", default=7, minimum=1)
+    RETENTION_JOBRUN_DAYS = env.int("RETENTION_JOBRUN_DAYS", default=30, minimum=1)
+    RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90, minimum=1)
+    # Rows per delete transaction; the share of time spent deleting (it rests the remainder after
+    # each batch, so the ingress keeps answering); how long one scheduled run may take before it
+    # hands the rest to a follow-up task (it must stay under the task timeout).
+    RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000, minimum=1)
+    RETENTION_DUTY_PERCENT = env.int("RETENTION_DUTY_PERCENT", default=50, minimum=1)
+    if RETENTION_DUTY_PERCENT > 100:
+        raise ConfigError(f"RETENTION_DUTY_PERCENT must be at most 100 (got {RETENTION_DUTY_PERCENT})")
+    RETENTION_MAX_SECONDS = env.int("RETENTION_MAX_SECONDS", default=45, minimum=1)
 
     # --- logs (issue 5)
     # POST /logs/ingest: larger bodies get 413 (the Fly log shipper sends far smaller batches).
