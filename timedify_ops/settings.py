@@ -507,5 +507,9 @@ LOGGING = {
         # timedify-ops' own important events (failed deliveries, dead letters, replays …).
         "timedify_ops.events": {"level": "INFO", "handlers": ["logstore"]},
         "django_q": {"level": Q_LOG_LEVEL},
+        # httpx logs every request's full URL at INFO, and some URLs are credentials (a Slack
+        # incoming webhook's path): kept at WARNING even if the root level is lowered.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -12,12 +12,14 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
+from dashboard.alerts.models import Alert, Notification
 from deadletters import services as deadletter_services
 from deadletters.models import BulkAction, DeadLetter
 from shops.models import Shop, SyntheticRun
 from tests.conftest import run_queued_tasks, shopify_headers, webhook_body
 from tests.security.urlsweep import World
 from timedify_ops.lib import signing
+from timedify_ops.lib.retry import RetryBudget
 from timedify_ops.schedules import JOBS, run_job
 from webhooks.models import WebhookEvent
 
@@ -25,6 +27,7 @@ ACCESS_TOKEN = "shpat_world_access_token_5ecret_0123456789"
 REFRESH_TOKEN = "shprt_world_refresh_token_5ecret_0123456789"
 WRONG_PASSWORD = "wrong-password-5ecret-0123"
 LEAKY_AUTHORIZATION = "Bearer leaked-upstream-token-5ecret-0123"
+SLACK_SECRET = "5ecretSlackWebhookPath0123"
 
 
 @dataclass
@@ -39,7 +42,8 @@ def build_world(*, settings, target, operator) -> SecretWorld:
     2. A shop with an encrypted offline token pair, checked against a local Admin API that
        answers 401; a synthetic run.
     3. A log batch through /logs/ingest; /metrics scraped; a real login with a password and a
-       failed one; every scheduled job run once (probes, SLO rollups, the daily report …).
+       failed one; every scheduled job run once (probes, SLO rollups, the daily report, retention,
+       alerting: an alert fires on the dead letter and notifies Slack and the JSON webhook).
     """
     settings.TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
     settings.SHOPIFY_ADMIN_BASE_URL = target.url_for("/shopify").rstrip("/")
@@ -51,6 +55,14 @@ def build_world(*, settings, target, operator) -> SecretWorld:
         "app error", status=500
     )
     target.expect_request("/webhooks").respond_with_data("ok")
+    # Alert channels on the same local server; the Slack URL's path is a credential.
+    settings.ALERT_SLACK_WEBHOOK_URL = target.url_for(f"/slack/T0WORLD/B0WORLD/{SLACK_SECRET}")
+    settings.ALERT_WEBHOOK_URL = target.url_for("/hook")
+    settings.ALERT_THRESHOLDS = {"dead-letters-last-hour": 0}
+    settings.ALERT_FOR_MINUTES = {"dead-letters-last-hour": 0}
+    settings.ALERT_NOTIFY_RETRY_BUDGET = RetryBudget(base_ms=10, retries=1, retry_after_cap_s=0.05)
+    target.expect_request(f"/slack/T0WORLD/B0WORLD/{SLACK_SECRET}").respond_with_data("ok")
+    target.expect_request("/hook").respond_with_data("ok")
     target.expect_request("/shopify/admin/api/2026-10/graphql.json").respond_with_data(
         '{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}', status=401
     )
@@ -108,17 +120,20 @@ def build_world(*, settings, target, operator) -> SecretWorld:
     metrics = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {django_settings.METRICS_TOKEN}")
     assert metrics.status_code == 200
 
-    for job in JOBS:
+    for job in JOBS:  # probes, rollups, the daily report, alerting (fires on the dead letter) …
         run_job(job.key, trigger="test")
+    alert = Alert.objects.get(rule_key="dead-letters-last-hour")
+    assert Notification.objects.filter(alert=alert, ok=True).exists()
 
     schedule_key = JOBS[0].key
     world = SecretWorld(
-        objects={DeadLetter: letter, BulkAction: bulk, Shop: shop, SyntheticRun: synthetic},
+        objects={DeadLetter: letter, BulkAction: bulk, Shop: shop, SyntheticRun: synthetic, Alert: alert},
         pk_owners=[
             ("deadletters/", DeadLetter),
             ("deadletters/bulk/", BulkAction),
             ("shops/", Shop),
             ("shops/synthetic/", SyntheticRun),
+            ("alerts/", Alert),
         ],
         # The daily report job has just written the previous UTC day.
         values={
@@ -137,6 +152,7 @@ def build_world(*, settings, target, operator) -> SecretWorld:
             "the shop's refresh token": REFRESH_TOKEN,
             "the operator's password": "pw-olivia",
             "a mistyped password": WRONG_PASSWORD,
+            "the Slack webhook URL's secret path": SLACK_SECRET,
             "an Authorization header sent with a webhook": LEAKY_AUTHORIZATION.split()[1],
             "the re-signed HMAC of a forwarded webhook": signing.sign(
                 WebhookEvent.objects.get(webhook_id="world-ok").body_bytes, django_settings.SHOPIFY_API_SECRET
