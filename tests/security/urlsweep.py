@@ -39,10 +39,6 @@ class Route:
     parameters: dict[str, str] = field(default_factory=dict)  # name → converter
 
     @property
-    def is_admin(self) -> bool:
-        return self.name.startswith("admin:")
-
-    @property
     def public(self) -> bool:
         return self.name in PUBLIC
 
