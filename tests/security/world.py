@@ -140,6 +140,7 @@ def build_world(*, settings, target, operator) -> SecretWorld:
             "key": schedule_key,
             "day": (timezone.now().date() - timedelta(days=1)).isoformat(),
             "topic": "app/uninstalled",
+            "doc": "runbook",  # /runbook/<doc>/ (docs/RUNBOOK.md)
         },
         secrets={
             "SHOPIFY_API_SECRET": django_settings.SHOPIFY_API_SECRET,
