@@ -18,7 +18,7 @@ format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-# Every benchmark under bench/ at this machine's sizes (about 25 minutes on 2 CPUs), then a summary
+# Every benchmark under bench/ at this machine's sizes (about 20 minutes on 2 CPUs), then a summary
 # of their ratios; needs PostgreSQL on 127.0.0.1:5432 (BENCH_PG to change it). Figures: docs/PERFORMANCE.md.
 bench:
 	.venv/bin/python bench/run_all.py

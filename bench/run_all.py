@@ -1,7 +1,7 @@
 """Run every benchmark under bench/ at a size that fits this machine, one after the other, and
 print each one's ratios against the baseline it measured in the same run.
 
-    .venv/bin/python bench/run_all.py            # `make bench`: about 25 minutes on 2 CPUs
+    .venv/bin/python bench/run_all.py            # `make bench`: about 20 minutes on 2 CPUs
     .venv/bin/python bench/run_all.py --quick    # small sizes, a few minutes: does everything still run?
     .venv/bin/python bench/run_all.py --only ingress,slo
 
