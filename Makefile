@@ -1,5 +1,5 @@
 # Shortcuts; each target calls the same scripts a fresh clone uses.
-.PHONY: run demo test ci lint format
+.PHONY: run demo test ci lint format bench bench-quick
 
 run:
 	python3 scripts/dev.py run
@@ -20,3 +20,11 @@ lint:
 format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# Every benchmark under bench/ at this machine's sizes (about 20 minutes on 2 CPUs), then a summary
+# of their ratios; needs PostgreSQL on 127.0.0.1:5432 (BENCH_PG to change it). Figures: docs/PERFORMANCE.md.
+bench:
+	.venv/bin/python bench/run_all.py
+
+bench-quick:
+	.venv/bin/python bench/run_all.py --quick

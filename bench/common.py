@@ -28,8 +28,13 @@ def machine() -> str:
 
 @contextlib.contextmanager
 def throwaway_database(name: str):
-    """Create a fresh PostgreSQL database, migrate it, drop it afterwards."""
+    """Create a fresh PostgreSQL database, migrate it, drop it afterwards.
+
+    BENCH_DB_SUFFIX (set by bench/run_all.py) makes the name unique, so two runs on one server
+    never drop each other's database."""
     import psycopg
+
+    name += os.environ.get("BENCH_DB_SUFFIX", "")
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "timedify_bench_dl"
+BENCH_DB = "timedify_bench_dl" + os.environ.get("BENCH_DB_SUFFIX", "")  # see bench.common.throwaway_database
 TOPICS = [
     "app/uninstalled",
     "app/scopes_update",

@@ -371,6 +371,9 @@ def main() -> int:
     database_url = f"{args.postgres}/{name}"
     env = environment(database_url)
     os.environ.update(env)
+    # This process's own query telemetry is not flushed (at exit it would find the database dropped);
+    # gunicorn keeps the production default in `env`.
+    os.environ["TELEMETRY_FLUSH_SECONDS"] = "0"
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     try:
         import django

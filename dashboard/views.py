@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from dashboard import metrics as metrics_module
 from dashboard import selectors
 from dashboard.models import AuditEntry
+from timedify_ops.http import text_filter
 from timedify_ops.lib.signing import bearer_token, constant_time_equals
 from timedify_ops.pagination import BadCursor, keyset_page
 
@@ -31,8 +32,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 def audit(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
     errors = []
-    action = request.GET.get("action", "").strip()
-    actor = request.GET.get("actor", "").strip()
+    action = text_filter(request.GET.get("action", ""), "action", errors)
+    actor = text_filter(request.GET.get("actor", ""), "actor", errors)
     if action:
         entries = entries.filter(action__startswith=action)
     if actor:

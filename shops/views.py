@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.audit import record_audit
 from shops import services
 from shops.models import Shop, SyntheticRun
+from timedify_ops.http import text_filter
 from timedify_ops.lib.synthetic import PATH_STYLES
 from timedify_ops.pagination import BadCursor, keyset_page
 from timedify_ops.permissions import operator_required
@@ -30,7 +31,7 @@ STATES = {
 def shop_list(request: HttpRequest) -> HttpResponse:
     errors = []
     state = request.GET.get("state", "").strip()
-    query = request.GET.get("q", "").strip().lower()
+    query = text_filter(request.GET.get("q", ""), "shop", errors).lower()
     shops = Shop.objects.all()
     if state not in STATES:
         errors.append(f"Unknown state {state!r}; showing all shops.")

@@ -35,3 +35,13 @@ def client_ip(request: HttpRequest) -> str | None:
         if value:
             return value
     return request.META.get("REMOTE_ADDR")
+
+
+def text_filter(value: str, label: str, errors: list[str]) -> str:
+    """A free-text filter from the query string, stripped; with a NUL character it is dropped and
+    the page says why (PostgreSQL refuses NUL in text: the query would fail with a 500)."""
+    value = value.strip()
+    if "\x00" in value:
+        errors.append(f"The {label} filter contains a NUL character, which cannot be searched for; it was ignored.")
+        return ""
+    return value

@@ -8,6 +8,7 @@ supplies development secrets that the environment overrides.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from datetime import timedelta
@@ -290,13 +291,23 @@ try:
     for _address in SLO_REPORT_EMAIL_TO:
         if "@" not in _address.strip("@"):
             raise ConfigError(f"SLO_REPORT_EMAIL_TO: {_address!r} is not an e-mail address")
+    # --- proof (issue 10)
+    # How long a worker's claim on a delivery lasts; once it runs out, the sweeper hands the event
+    # to another worker (the first one died). Default: django-q2's task timeout + 30 s, which no
+    # live task outlasts. A shorter lease recovers a killed worker's events sooner (the fault
+    # tests use one) but must outlast a whole run of the retry budget, or a slow but live
+    # delivery could be taken over and sent twice: the minimum is that worst case + 5 s.
+    _delivery_run_s = DELIVERY_RETRY_BUDGET.worst_case_s(DELIVERY_TIMEOUT_S)
+    DELIVERY_LEASE_SECONDS = env.int(
+        "DELIVERY_LEASE_SECONDS", default=int(_delivery_run_s) + 60, minimum=math.ceil(_delivery_run_s) + 5
+    )
 except ConfigError as error:  # pragma: no cover - exercised by tests in a subprocess
     _fail(error)
 
 _worst_delivery_s = DELIVERY_RETRY_BUDGET.worst_case_s(DELIVERY_TIMEOUT_S)
 # django-q2 kills a task after `timeout`; `retry` must exceed it or a slow task runs twice.
+# (DELIVERY_LEASE_SECONDS defaults to Q_TIMEOUT_S + 30.)
 Q_TIMEOUT_S = int(_worst_delivery_s) + 30
-DELIVERY_LEASE_SECONDS = Q_TIMEOUT_S + 30
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -497,5 +508,9 @@ LOGGING = {
         # timedify-ops' own important events (failed deliveries, dead letters, replays …).
         "timedify_ops.events": {"level": "INFO", "handlers": ["logstore"]},
         "django_q": {"level": Q_LOG_LEVEL},
+        # httpx logs every request's full URL at INFO, and some URLs are credentials (a Slack
+        # incoming webhook's path): kept at WARNING even if the root level is lowered.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -12,6 +12,7 @@ from dashboard.alerts import engine, notify
 from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.alerts.rules import RULES
 from dashboard.audit import record_audit
+from timedify_ops.http import text_filter
 from timedify_ops.pagination import BadCursor, keyset_page
 from timedify_ops.permissions import operator_required
 
@@ -56,7 +57,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/alerts/alerts.html#now", context)
 
     history = Alert.objects.select_related("acknowledged_by")
-    rule_key = request.GET.get("rule", "").strip()
+    rule_key = text_filter(request.GET.get("rule", ""), "rule", errors)
     if rule_key:
         if rule_key in {rule.key for rule in RULES} or Alert.objects.filter(rule_key=rule_key).exists():
             history = history.filter(rule_key=rule_key)
