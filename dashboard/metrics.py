@@ -128,7 +128,16 @@ def query_metrics() -> Iterator[MetricFamily]:
     yield errors
 
 
-COLLECTORS: list[Callable[[], Iterator[MetricFamily]]] = [pipeline_metrics, query_metrics]
+def operations_metrics() -> Iterator[MetricFamily]:
+    yield counter_family(
+        "notifications_total", "notifications_total", "Alert notifications sent, by channel and ok (1) or failed (0)."
+    )
+    yield counter_family(
+        "log_lines_ingested_total", "log_lines_ingested_total", "Lines posted to /logs/ingest, accepted or rejected."
+    )
+
+
+COLLECTORS: list[Callable[[], Iterator[MetricFamily]]] = [pipeline_metrics, query_metrics, operations_metrics]
 
 
 def collect() -> str:

@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import telemetry
 from dashboard.alerts.models import Alert, Notification
 from dashboard.alerts.rules import get_rule
 from timedify_ops.lib import notifier
@@ -139,6 +140,8 @@ def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> lis
                 requested_by=requested_by,
             )
         )
+        # Cumulative, for /metrics (the rows themselves go after RETENTION_NOTIFICATION_DAYS).
+        telemetry.count("notifications_total", channel=channel.name, ok="1" if result.ok else "0")
         if not result.ok:
             events_log.error(
                 "alert notification failed: channel=%s event=%s rule=%s attempts=%d error=%s",

@@ -130,3 +130,27 @@ def test_the_overview_shows_the_query_panel(viewer_client):
     assert health.queries >= 1
     assert health.error_rate == 0
     assert b'data-fact="p95"' in response.content
+
+
+def test_it_counts_log_lines_ingested_and_notifications(client, settings, monkeypatch):
+    import json
+
+    from dashboard.alerts import notify
+    from timedify_ops.lib.notifier import Message
+
+    batch = [{"message": "hello", "timestamp": "2026-11-26T10:00:00Z"}, "not a record"]
+    response = client.post(
+        "/logs/ingest",
+        data=json.dumps(batch),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer test-log-ingest-token-0123456789",
+    )
+    assert response.json()["accepted"] == 1 and response.json()["rejected"] == 1
+    settings.ALERT_WEBHOOK_URL = "http://127.0.0.1:9/refused"
+    settings.ALERT_NOTIFY_RETRY_BUDGET = type(settings.ALERT_NOTIFY_RETRY_BUDGET)(base_ms=1, retries=0)
+    notify.send_message(Message(event="report", rule="test", title="t", severity="info", detail="d"))
+    telemetry.recorder.flush()
+    text = scrape(client)
+    assert sample(text, 'timedify_log_lines_ingested_total{result="accepted"}') == 1
+    assert sample(text, 'timedify_log_lines_ingested_total{result="rejected"}') == 1
+    assert sample(text, 'timedify_notifications_total{channel="webhook",ok="0"}') == 1
