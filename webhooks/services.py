@@ -260,6 +260,15 @@ def run_attempts(
         event.attempts = number
         if last.ok:
             return Outcome(delivered=True, attempts=attempt, last=last)
+        events_log.warning(
+            "delivery attempt %d failed: topic=%s shop=%s webhook_id=%s %s%s",
+            number,
+            event.topic,
+            event.shop_domain,
+            event.webhook_id,
+            last.describe(),
+            " (replay)" if extra_headers and "X-Timedify-Replay" in extra_headers else "",
+        )
         if not last.retryable:
             return Outcome(
                 delivered=False, attempts=attempt, last=last, reason=f"{last.describe()}: permanent, not retried"

@@ -246,3 +246,13 @@ def test_a_dead_letter_is_written_once_per_event(client, target, fast_budget, em
     run_queued_tasks()
     assert DeadLetter.objects.filter(event=event).count() == 1
     assert event.dead_letter.created_at <= timezone.now() + timedelta(seconds=1)
+
+
+def test_a_failed_attempt_is_one_of_timedify_ops_own_events(client, target, fast_budget, empty_queue, caplog):
+    target.expect_request("/webhooks").respond_with_data("gone", status=410)
+    receive_one(client, webhook_id="wh-logged", topic="shop/redact")
+    with caplog.at_level("WARNING", logger="timedify_ops.events"):
+        run_queued_tasks()
+    messages = [record.getMessage() for record in caplog.records if record.name == "timedify_ops.events"]
+    assert any(m.startswith("delivery attempt 1 failed: topic=shop/redact") and "HTTP 410" in m for m in messages)
+    assert any(m.startswith("webhook dead-lettered:") for m in messages)
