@@ -32,15 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timedify_ops.lib.topics import DEFAULT_TOPICS  # noqa: E402
+
 BENCH_DB = "timedify_bench_dl" + os.environ.get("BENCH_DB_SUFFIX", "")  # see bench.common.throwaway_database
-TOPICS = [
-    "app/uninstalled",
-    "app/scopes_update",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-    "app_subscriptions/update",
-]
+TOPICS = list(DEFAULT_TOPICS)
 
 
 def parse_args():

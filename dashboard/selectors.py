@@ -45,9 +45,6 @@ def recent_events(limit: int = 10):
     return list(WebhookEvent.objects.order_by("-received_at", "-pk").defer("body", "headers")[:limit])
 
 
-def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
-    since = start_of_utc_day(now)
-    return since, since + timedelta(days=1)
 
 
 @dataclass

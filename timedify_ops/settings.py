@@ -19,6 +19,7 @@ import dj_database_url
 from timedify_ops.devenv import DEV_ENV_FILE
 from timedify_ops.lib.env import ConfigError, Env, read_env_file
 from timedify_ops.lib.retry import RetryBudget
+from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TIMEDIFY_VAR_DIR") or BASE_DIR / "var")
@@ -52,17 +53,7 @@ try:
         from timedify_ops.lib.env import check_url
 
         check_url(f"WEBHOOK_TARGET_OVERRIDES[{_topic}]", _url)
-    WEBHOOK_TOPICS = env.list(
-        "WEBHOOK_TOPICS",
-        default=[
-            "app/uninstalled",
-            "app/scopes_update",
-            "customers/data_request",
-            "customers/redact",
-            "shop/redact",
-            "app_subscriptions/update",
-        ],
-    )
+    WEBHOOK_TOPICS = env.list("WEBHOOK_TOPICS", default=list(DEFAULT_TOPICS))
     WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024, minimum=1024)
     APP_HEALTH_URL = env.url("APP_HEALTH_URL", default="http://127.0.0.1:8765/health" if DEBUG else None)
     if APP_HEALTH_URL is None:

@@ -30,6 +30,7 @@ import weakref
 from collections import deque
 
 from dashboard.logs import records
+from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 APP_NAME = "timedify-ops"
 PROVIDER = "events"
@@ -242,7 +243,7 @@ def _known_topics() -> tuple[str, ...]:
 
         return tuple(settings.WEBHOOK_TOPICS)
     except Exception:  # settings not ready: the default topics still work
-        return records.DEFAULT_TOPICS
+        return DEFAULT_TOPICS
 
 
 def store_handler() -> LogStoreHandler | None:

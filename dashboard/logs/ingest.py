@@ -22,6 +22,7 @@ from django.db import connections, transaction
 
 from dashboard.logs import records
 from dashboard.logs.records import BadRecord, LogRow
+from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 MAX_ERRORS = 10
 
@@ -123,7 +124,7 @@ def parse_body(
     content_type: str | None,
     *,
     defaults: dict[str, str] | None = None,
-    known_topics: Iterable[str] = records.DEFAULT_TOPICS,
+    known_topics: Iterable[str] = DEFAULT_TOPICS,
     now_ns: int | None = None,
 ) -> Parsed:
     """Rows and rejections for one posted batch; raises BadBody when the body as a whole is unreadable."""

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from timedify_ops.lib.topics import DEFAULT_TOPICS
+
 DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 LEVEL_LABELS = {DEBUG: "debug", INFO: "info", WARNING: "warning", ERROR: "error", CRITICAL: "critical"}
 
@@ -235,14 +237,6 @@ _FAMILY_SET = frozenset(TOPIC_FAMILIES)
 _FAMILY_TAIL = re.compile(r"[A-Za-z_]+\Z")
 _TOPIC_ACTION = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z](?![\w/])")
 _LONGEST_FAMILY = max(map(len, TOPIC_FAMILIES))
-DEFAULT_TOPICS = (
-    "app/uninstalled",
-    "app/scopes_update",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-    "app_subscriptions/update",
-)
 
 
 def _enum_pattern(topics: tuple[str, ...]) -> re.Pattern:

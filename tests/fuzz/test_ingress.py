@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import run_queued_tasks
 from tests.fuzz.conftest import encoded_bodies, header_name, header_value, json_values
 from timedify_ops.lib import signing
+from timedify_ops.lib.topics import DEFAULT_TOPICS
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +28,7 @@ SECRET = "shpss_test_current_secret"
 PREVIOUS = "shpss_previous_secret"
 MAX_BYTES = 2048  # WEBHOOK_MAX_BYTES in these tests, so some bodies are too large
 SHOPIFY_FIELDS = ["Topic", "Shop-Domain", "Webhook-Id", "Event-Id", "Api-Version", "Triggered-At"]
-TOPICS = [
-    "app/uninstalled",
-    "app/scopes_update",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-    "app_subscriptions/update",
-]
+TOPICS = list(DEFAULT_TOPICS)
 
 
 def meta_key(name: str) -> str:

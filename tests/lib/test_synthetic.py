@@ -6,15 +6,7 @@ import pytest
 from werkzeug import Response
 
 from timedify_ops.lib import signing, synthetic
-
-DEFAULT_TOPICS = [
-    "app/uninstalled",
-    "app/scopes_update",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-    "app_subscriptions/update",
-]
+from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 
 @pytest.mark.parametrize("topic", DEFAULT_TOPICS)

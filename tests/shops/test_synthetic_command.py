@@ -11,18 +11,11 @@ from django.core.management import CommandError, call_command
 from werkzeug import Response
 
 from tests.live import gunicorn, subprocess_env
-from timedify_ops.lib import signing
+from timedify_ops.lib import signing, topics
 from webhooks.models import WebhookEvent
 
 SECRET = "shpss_test_current_secret"
-DEFAULT_TOPICS = [
-    "app/uninstalled",
-    "app/scopes_update",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-    "app_subscriptions/update",
-]
+DEFAULT_TOPICS = list(topics.DEFAULT_TOPICS)
 
 
 def run(*args) -> tuple[int, str, str]:
