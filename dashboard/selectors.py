@@ -45,8 +45,6 @@ def recent_events(limit: int = 10):
     return list(WebhookEvent.objects.order_by("-received_at", "-pk").defer("body", "headers")[:limit])
 
 
-
-
 @dataclass
 class QueryHealth:
     window_minutes: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,7 +16,10 @@ from pathlib import Path
 import httpx
 from django.db import connection
 
+from timedify_ops.lib import signing
+
 ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = "shpss_test_current_secret"  # SHOPIFY_API_SECRET in tests/settings.py
 
 
 def free_port() -> int:
@@ -106,17 +110,57 @@ def gunicorn(
 
 
 @contextlib.contextmanager
-def qcluster(env: dict[str, str], *, log_path: Path | None = None) -> Iterator[subprocess.Popen]:
-    """A real django-q2 cluster (`manage.py qcluster`)."""
-    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below
+def qcluster(env: dict[str, str], log_path: Path | None = None) -> Iterator[subprocess.Popen]:
+    """A real django-q2 cluster (`manage.py qcluster`) in a process group of its own, so the whole
+    cluster (sentinel, pusher, workers, monitor) can be killed at once with `kill_cluster`."""
+    log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
-        time.sleep(0.5)
+        # A cluster that cannot start (bad settings, no database) exits at once: wait for that,
+        # not for readiness; queued tasks wait in the broker until the workers are up.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.5)
         if process.poll() is not None:
-            raise RuntimeError(f"qcluster exited with {process.returncode}")
+            tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
+            raise RuntimeError(f"qcluster exited with {process.returncode}: {tail}")
         yield process
     finally:
-        stop(process, timeout=20)
+        if process.poll() is None:
+            # SIGTERM to the main process only: it stops its children in order (a SIGTERM to the
+            # whole group leaves the main process waiting for a sentinel that is already gone).
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+        kill_cluster(process)  # whatever is left of the group
         log.close()
+
+
+def kill_cluster(process: subprocess.Popen) -> None:
+    """SIGKILL to every process of the cluster: nothing gets to clean up."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.returncode is None:
+        process.wait(timeout=10)
+
+
+def signed_webhook(
+    webhook_id: str, *, topic: str = "customers/data_request", shop: str = "proof.myshopify.com", n: int = 0
+) -> tuple[bytes, dict]:
+    """A webhook as Shopify sends it over HTTP (raw body and headers), signed with the test secret."""
+    body = json.dumps({"id": n, "webhook": webhook_id, "domain": shop}).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-Webhook-Id": webhook_id,
+        "X-Shopify-Event-Id": f"event-{webhook_id}",
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Hmac-Sha256": signing.sign(body, TEST_SECRET),
+    }

@@ -3,7 +3,6 @@ the simulator in threads. Webhooks arrive signed, duplicates are recognised, eve
 delivered to the demo app, and the log lines of both reach the log store through /logs/ingest."""
 
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -18,7 +17,7 @@ from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.queue, pytest.mark.django_db(transaction=True)]
 
-SIMULATE_S = 4
+SIMULATE_MAX_S = 60
 
 
 def test_the_simulator_feeds_the_ingress_and_every_event_reaches_the_demo_app(tmp_path, empty_queue):
@@ -55,7 +54,19 @@ def test_the_simulator_feeds_the_ingress_and_every_event_reaches_the_demo_app(tm
         stop = threading.Event()
         thread = threading.Thread(target=simulator.run, args=(stop,), daemon=True)
         thread.start()
-        time.sleep(SIMULATE_S)
+        # Simulate until there is enough to check (accepted webhooks, a duplicate, shipped log
+        # lines), not for a fixed time.
+        wait_for(
+            lambda: (
+                simulator.counts["accepted"] >= 10
+                and simulator.counts["duplicate"] >= 1
+                and simulator.shipper.shipped > 0
+                and app.shipper.shipped > 0
+            ),
+            timeout=SIMULATE_MAX_S,
+            interval=0.2,
+            message=f"the simulator sent too little: {dict(simulator.counts)}",
+        )
         stop.set()
         thread.join(timeout=30)
 

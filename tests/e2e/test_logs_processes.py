@@ -8,8 +8,7 @@ import pytest
 from django.conf import settings
 
 from dashboard.logs.models import LogEntry
-from tests.e2e.test_pipeline import signed
-from tests.live import gunicorn, qcluster, subprocess_env, wait_for
+from tests.live import gunicorn, qcluster, signed_webhook, subprocess_env, wait_for
 from tests.logs.conftest import fly_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.queue, pytest.mark.django_db(transaction=True)]
@@ -27,7 +26,7 @@ def test_a_dead_letter_in_a_qcluster_worker_reaches_the_log_store_by_itself(targ
         gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log") as base,
         qcluster(env, log_path=tmp_path / "q.log"),
     ):
-        body, headers = signed("wh-logs-e2e", topic="shop/redact")
+        body, headers = signed_webhook("wh-logs-e2e", topic="shop/redact", shop="e2e.myshopify.com")
         assert httpx.post(f"{base}/webhooks/shopify", content=body, headers=headers).status_code == 200
         batch = [fly_record("Received webhook SHOP/REDACT shop=e2e.myshopify.com", timestamp=None)]
         shipped = httpx.post(

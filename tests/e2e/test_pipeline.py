@@ -1,7 +1,6 @@
 """The whole pipeline with real processes: gunicorn (2 workers) → stored event → a real
 `qcluster` worker → a real local HTTP target, and a dead letter for the one that fails."""
 
-import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,24 +9,10 @@ import pytest
 from werkzeug import Response
 
 from deadletters.models import DeadLetter
-from tests.live import gunicorn, qcluster, subprocess_env, wait_for
-from timedify_ops.lib import signing
+from tests.live import gunicorn, qcluster, signed_webhook, subprocess_env, wait_for
 from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.queue, pytest.mark.django_db(transaction=True)]
-
-SECRET = "shpss_test_current_secret"
-
-
-def signed(webhook_id: str, topic: str = "app/uninstalled") -> tuple[bytes, dict]:
-    body = json.dumps({"id": webhook_id, "domain": "e2e.myshopify.com"}).encode()
-    return body, {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Shop-Domain": "e2e.myshopify.com",
-        "X-Shopify-Webhook-Id": webhook_id,
-        "X-Shopify-Hmac-Sha256": signing.sign(body, SECRET),
-    }
 
 
 def test_webhooks_flow_from_gunicorn_through_qcluster_to_the_app(target, tmp_path, empty_queue):
@@ -46,20 +31,15 @@ def test_webhooks_flow_from_gunicorn_through_qcluster_to_the_app(target, tmp_pat
         gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log") as base,
         qcluster(env, log_path=tmp_path / "q.log"),
     ):
+
+        def post(webhook_id: str) -> httpx.Response:
+            body, headers = signed_webhook(webhook_id, topic="app/uninstalled", shop="e2e.myshopify.com")
+            return httpx.post(f"{base}/webhooks/shopify", content=body, headers=headers)
+
         with ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(
-                pool.map(
-                    lambda wid: httpx.post(f"{base}/webhooks/shopify", content=signed(wid)[0], headers=signed(wid)[1]),
-                    ids,
-                )
-            )
+            answers = list(pool.map(post, ids))
             # The same webhook id again, concurrently: answered, never delivered twice.
-            repeats = list(
-                pool.map(
-                    lambda wid: httpx.post(f"{base}/webhooks/shopify", content=signed(wid)[0], headers=signed(wid)[1]),
-                    ids[:5],
-                )
-            )
+            repeats = list(pool.map(post, ids[:5]))
         assert [a.status_code for a in answers] == [200] * len(ids)
         assert {a.json()["status"] for a in repeats} == {"duplicate"}
 

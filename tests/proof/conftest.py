@@ -4,13 +4,7 @@ signed-webhook sender, and a django-q2 cluster that can be killed with SIGKILL."
 from __future__ import annotations
 
 import collections
-import contextlib
-import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,10 +17,8 @@ import httpx
 import pytest
 from django.conf import settings
 
-from tests.live import ROOT, subprocess_env
+from tests.live import TEST_SECRET, qcluster, signed_webhook, subprocess_env
 from timedify_ops.lib import signing
-
-SECRET = "shpss_test_current_secret"  # tests/settings.py
 
 
 def is_postgresql() -> bool:
@@ -132,7 +124,7 @@ class FakeApp:
                 Received(
                     webhook_id=webhook_id,
                     status=status,
-                    signed=signing.verify(body, signature, [SECRET]),
+                    signed=signing.verify(body, signature, [TEST_SECRET]),
                     attempt=headers.get("X-Timedify-Attempt", ""),
                     replay="X-Timedify-Replay" in headers,
                 )
@@ -184,57 +176,11 @@ def proof_env(app: FakeApp, **overrides: str) -> dict[str, str]:
     return subprocess_env(**values)
 
 
-@contextlib.contextmanager
-def killable_qcluster(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
-    """`manage.py qcluster` in a process group of its own, so the whole cluster (sentinel,
-    pusher, workers, monitor) can be killed at once with `kill_cluster`."""
-    log = open(log_path, "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        time.sleep(0.5)
-        if process.poll() is not None:
-            raise RuntimeError(f"qcluster exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-        yield process
-    finally:
-        if process.poll() is None:
-            # SIGTERM to the main process only: it stops its children in order (a SIGTERM to the
-            # whole group leaves the main process waiting for a sentinel that is already gone).
-            process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=20)
-        kill_cluster(process)  # whatever is left of the group
-        log.close()
-
-
-def kill_cluster(process: subprocess.Popen) -> None:
-    """SIGKILL to every process of the cluster: nothing gets to clean up."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    if process.returncode is None:
-        process.wait(timeout=10)
+# The killable cluster and the signed webhooks are tests/live.py's; the old names stay for these tests.
+killable_qcluster = qcluster
 
 
 # --------------------------------------------------------------------------- sending
-
-
-def signed_webhook(webhook_id: str, *, topic: str = "customers/data_request", n: int = 0) -> tuple[bytes, dict]:
-    body = json.dumps({"id": n, "webhook": webhook_id, "domain": "proof.myshopify.com"}).encode()
-    return body, {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Shop-Domain": "proof.myshopify.com",
-        "X-Shopify-Webhook-Id": webhook_id,
-        "X-Shopify-Event-Id": f"event-{webhook_id}",
-        "X-Shopify-API-Version": "2026-10",
-        "X-Shopify-Hmac-Sha256": signing.sign(body, SECRET),
-    }
 
 
 @dataclass

@@ -9,8 +9,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from tests.live import gunicorn, wait_for
-from tests.proof.conftest import is_postgresql, kill_cluster, killable_qcluster, post_all, proof_env, tail
+from tests.live import gunicorn, kill_cluster, wait_for
+from tests.proof.conftest import is_postgresql, killable_qcluster, post_all, proof_env, tail
 from webhooks import services
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
