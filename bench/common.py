@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+SECRET = "shpss_test_current_secret"  # SHOPIFY_API_SECRET in tests/settings.py (bench/settings.py uses it)
+_counter = itertools.count()
+
+
+def webhook() -> tuple[bytes, dict]:
+    """A signed webhook with a unique id, about 450 bytes of JSON, as the load generators send it."""
+    from timedify_ops.lib.signing import sign
+
+    webhook_id = f"bench-{uuid.uuid4()}"
+    body = json.dumps({"id": next(_counter), "domain": "bench.myshopify.com", "note": "x" * 400}).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "customers/data_request",
+        "X-Shopify-Shop-Domain": "bench.myshopify.com",
+        "X-Shopify-Webhook-Id": webhook_id,
+        "X-Shopify-Event-Id": webhook_id,
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+    }
+
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 

@@ -17,42 +17,22 @@
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
-from bench.common import ROOT, LoadResult, bench_env, gunicorn, machine, open_loop, throwaway_database
-from timedify_ops.lib.signing import sign
+from bench.common import ROOT, LoadResult, bench_env, gunicorn, machine, open_loop, throwaway_database, webhook
 
-SECRET = "shpss_test_current_secret"  # tests/settings.py
 PROTECTED = 1000
 RECENT = 1000
-counter = itertools.count()
-
-
-def webhook():
-    webhook_id = f"bench-{uuid.uuid4()}"
-    body = json.dumps({"id": next(counter), "domain": "bench.myshopify.com", "note": "x" * 400}).encode()
-    return body, {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": "customers/data_request",
-        "X-Shopify-Shop-Domain": "bench.myshopify.com",
-        "X-Shopify-Webhook-Id": webhook_id,
-        "X-Shopify-Event-Id": webhook_id,
-        "X-Shopify-API-Version": "2026-10",
-        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
-    }
 
 
 GENERATE = """
