@@ -68,33 +68,40 @@ def schedule_run(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("schedules")
 
 
-@require_POST
-@operator_required
-def schedule_pause(request: HttpRequest, key: str) -> HttpResponse:
+def _switch_schedule(request: HttpRequest, key: str, switch, done: str, unchanged: str) -> HttpResponse:
+    """Pause or resume (the service says whether anything changed), with a message either way."""
     job = _job_or_404(key)
     try:
-        changed = services.pause_schedule(job.key, request.user)
+        changed = switch(job.key, request.user)
     except services.ScheduleMissing as error:
         messages.error(request, str(error))
         return redirect("schedules")
     if changed:
-        messages.success(request, f"Paused {job.key}: the scheduler will not start it until it is resumed.")
+        messages.success(request, done.format(job=job))
     else:
-        messages.info(request, f"{job.key} was already paused.")
+        messages.info(request, unchanged.format(job=job))
     return redirect("schedules")
+
+
+@require_POST
+@operator_required
+def schedule_pause(request: HttpRequest, key: str) -> HttpResponse:
+    return _switch_schedule(
+        request,
+        key,
+        services.pause_schedule,
+        "Paused {job.key}: the scheduler will not start it until it is resumed.",
+        "{job.key} was already paused.",
+    )
 
 
 @require_POST
 @operator_required
 def schedule_resume(request: HttpRequest, key: str) -> HttpResponse:
-    job = _job_or_404(key)
-    try:
-        changed = services.resume_schedule(job.key, request.user)
-    except services.ScheduleMissing as error:
-        messages.error(request, str(error))
-        return redirect("schedules")
-    if changed:
-        messages.success(request, f"Resumed {job.key}; next run at its next slot ({job.cadence}).")
-    else:
-        messages.info(request, f"{job.key} was not paused.")
-    return redirect("schedules")
+    return _switch_schedule(
+        request,
+        key,
+        services.resume_schedule,
+        "Resumed {job.key}; next run at its next slot ({job.cadence}).",
+        "{job.key} was not paused.",
+    )
