@@ -96,7 +96,7 @@ def bench_ingest(args, env: dict[str, str]) -> dict:
     from django.db import connection
 
     from dashboard.logs import records
-    from dashboard.logs.ingest import COLUMNS
+    from dashboard.logs.ingest import COLUMNS, copy_values
     from dashboard.logs.models import LogEntry
 
     batches = args.lines // args.batch
@@ -110,24 +110,7 @@ def bench_ingest(args, env: dict[str, str]) -> dict:
         ]
         bodies.append(json.dumps(chunk).encode())
         # The raw baseline gets the same rows, already mapped: only the COPY is measured.
-        rows.append(
-            [
-                (
-                    row.timestamp,
-                    row.timestamp_ns,
-                    row.app,
-                    row.instance,
-                    row.region,
-                    row.level,
-                    row.provider,
-                    row.host,
-                    row.message,
-                    row.topic,
-                    json.dumps(row.extra),
-                )
-                for row in (records.row_from_record(record, now_ns=start_ns) for record in chunk)
-            ]
-        )
+        rows.append([copy_values(records.row_from_record(record, now_ns=start_ns)) for record in chunk])
     say(f"  {sum(map(len, bodies)) / 1e6:.0f} MB of JSON")
 
     table = LogEntry._meta.db_table
