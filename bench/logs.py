@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TOKEN = "bench-log-ingest-token-0123456789"
+TOKEN = secrets.token_urlsafe(32)  # this run's LOG_INGEST_TOKEN
 MESSAGES = [
     "GET /api/shops/{n} 200 in {ms}ms",
     "POST /webhooks 200 in {ms}ms",
@@ -80,7 +81,7 @@ def environment(database_url: str) -> dict[str, str]:
             "WEBHOOK_TARGET_URL": "http://127.0.0.1:9/unused",
             "APP_HEALTH_URL": "http://127.0.0.1:9/unused",
             "LOG_INGEST_TOKEN": TOKEN,
-            "METRICS_TOKEN": "bench-metrics-token-0123456789",
+            "METRICS_TOKEN": secrets.token_urlsafe(32),
             "LOG_EVENTS_FLUSH_SECONDS": "0",
             "TIMEDIFY_VAR_DIR": str(ROOT / "var" / "bench"),
         }
