@@ -8,12 +8,12 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files are collected (hashed and compressed for whitenoise) at build time; the
-# settings need values to import, none of which end up in the image.
-RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef ALLOWED_HOSTS=build \
-    SHOPIFY_API_SECRET=build-only WEBHOOK_TARGET_URL=http://build/ APP_HEALTH_URL=http://build/ \
-    LOG_INGEST_TOKEN=build-only-0123456789 METRICS_TOKEN=build-only-0123456789 \
-    TIMEDIFY_VAR_DIR=/tmp/build-var \
+# Static files are collected (hashed and compressed for whitenoise) at build time. The settings
+# need values to import: made up here for this one command, none of them end up in the image.
+RUN random() { python -c 'import secrets; print(secrets.token_urlsafe(40))'; } \
+ && DJANGO_SECRET_KEY="$(random)" SHOPIFY_API_SECRET="$(random)" LOG_INGEST_TOKEN="$(random)" \
+    METRICS_TOKEN="$(random)" ALLOWED_HOSTS=build \
+    WEBHOOK_TARGET_URL=http://build/ APP_HEALTH_URL=http://build/ TIMEDIFY_VAR_DIR=/tmp/build-var \
     python manage.py collectstatic --noinput -v 0 \
  && useradd --create-home --uid 10001 timedify && mkdir -p /app/var && chown timedify /app/var
 
