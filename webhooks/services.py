@@ -64,15 +64,16 @@ def record_event(
     Raises django.db.DatabaseError when nothing could be stored (the view answers 503).
     """
     now = timezone.now()
+    found = shopify_headers.Lookup(headers)
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
                 webhook_id=webhook_id,
-                event_id=(shopify_headers.get(headers, shopify_headers.EVENT_ID) or "")[:255],
+                event_id=(found.get(shopify_headers.EVENT_ID) or "")[:255],
                 topic=topic,
                 shop_domain=shop_domain,
-                api_version=(shopify_headers.get(headers, shopify_headers.API_VERSION) or "")[:32],
-                triggered_at=_parse_triggered_at(shopify_headers.get(headers, shopify_headers.TRIGGERED_AT)),
+                api_version=(found.get(shopify_headers.API_VERSION) or "")[:32],
+                triggered_at=_parse_triggered_at(found.get(shopify_headers.TRIGGERED_AT)),
                 received_at=now,
                 body=body,
                 body_size=len(body),

@@ -42,17 +42,18 @@ def ingress(request: HttpRequest, topic: str | None = None) -> JsonResponse:
         )
 
     headers = shopify_headers.headers_from_meta(request.META)
-    signature = shopify_headers.get(headers, shopify_headers.HMAC)
+    found = shopify_headers.Lookup(headers)
+    signature = found.get(shopify_headers.HMAC)
     secrets = [settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_PREVIOUS]
     if not signature:
         return _answer(request, 401, "unauthorized", "missing X-Shopify-Hmac-Sha256 header")
     if not signing.verify(body, signature, secrets):
         return _answer(request, 401, "unauthorized", "HMAC signature does not match the body")
 
-    topic_header = shopify_headers.get(headers, shopify_headers.TOPIC)
+    topic_header = found.get(shopify_headers.TOPIC)
     request.timedify_topic = (topic_header or "").lower()[:100]
-    shop = shopify_headers.get(headers, shopify_headers.SHOP_DOMAIN)
-    webhook_id = shopify_headers.get(headers, shopify_headers.WEBHOOK_ID)
+    shop = found.get(shopify_headers.SHOP_DOMAIN)
+    webhook_id = found.get(shopify_headers.WEBHOOK_ID)
     missing = [
         name
         for name, value in (("Topic", topic_header), ("Shop-Domain", shop), ("Webhook-Id", webhook_id))
