@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from django.db.models import Min
 from django.utils import timezone
 
-from dashboard.models import LatencyTotal, MetricCounter
 from deadletters.models import DeadLetter
 from timedify_ops.lib.histogram import EDGES_MS, Histogram
+from timedify_ops.telemetry.models import LatencyTotal, MetricCounter
 from webhooks.models import WebhookEvent
 
 PREFIX = "timedify_"

@@ -26,9 +26,9 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from dashboard.audit import record_audit
 from deadletters import filters
 from deadletters.models import BulkAction, DeadLetter
+from timedify_ops.audit.services import record_audit
 from webhooks import services as webhook_services
 from webhooks.models import WebhookEvent
 
@@ -716,14 +716,14 @@ def sweep_stuck(batch: int = 500) -> dict[str, int]:
     return summary
 
 
-def cleanup_replayed(older_than: timedelta, dry_run: bool, *, actor=None) -> int:
+def cleanup_replayed(older_than: timedelta, dry_run: bool, *, actor=None, now: datetime | None = None) -> int:
     """Delete dead letters replayed more than `older_than` ago; returns how many (or would).
 
     Only the dead-letter rows go: their events were delivered by the replay and stay, with
     every attempt, until retention removes old events. The partial index dl_replayed_at
     serves both the count and the batches.
     """
-    cutoff = timezone.now() - older_than
+    cutoff = (now or timezone.now()) - older_than
     qs = DeadLetter.objects.filter(status=DeadLetter.Status.REPLAYED, replayed_at__lt=cutoff)
     if dry_run:
         return qs.count()

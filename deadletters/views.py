@@ -16,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard.models import AuditEntry
 from deadletters import filters, services
 from deadletters.models import BulkAction, DeadLetter
+from timedify_ops.audit.models import AuditEntry
 from timedify_ops.lib.shopify_headers import redact
 from timedify_ops.pagination import BadCursor, keyset_page
 from timedify_ops.permissions import operator_required

@@ -25,6 +25,7 @@ from shops import crypto
 from shops.models import Shop, SyntheticRun
 from timedify_ops.lib import shopify_admin, synthetic
 from timedify_ops.lib.shopify_admin import AdminAPIError, AdminClient, TokenGrant, TokenRefreshError
+from webhooks.services import target_url_for
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -361,8 +362,6 @@ def synthetic_requests(
 ) -> list[synthetic.SyntheticRequest]:
     """One signed synthetic webhook per topic: to this ingress (`base_url`) or straight to the app
     (where forwarding sends the topic: WEBHOOK_TARGET_URL or its per-topic override)."""
-    from webhooks.services import target_url_for
-
     requests = []
     for topic in topics:
         if target == SyntheticRun.Target.APP:

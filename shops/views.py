@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.audit import record_audit
 from shops import services
 from shops.models import Shop, SyntheticRun
+from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
 from timedify_ops.lib.synthetic import PATH_STYLES
 from timedify_ops.pagination import BadCursor, keyset_page

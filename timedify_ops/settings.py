@@ -314,10 +314,21 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    # The kernel: what every room below may use.
+    "timedify_ops.accounts",
+    "timedify_ops.audit",
+    "timedify_ops.jobs",
+    "timedify_ops.telemetry",
+    # Receive, recover, observe, and the console shell on top (each imports only the ones before it).
     "webhooks",
     "deadletters",
-    "dashboard",
     "shops",
+    "dashboard.health",
+    "dashboard.logs",
+    "dashboard.slo",
+    "dashboard.alerts",
+    "dashboard.retention",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

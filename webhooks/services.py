@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
-from dashboard import telemetry
 from deadletters.models import DeadLetter
 from shops.side_effects import apply_side_effects
 from timedify_ops.lib import shopify_headers, signing
 from timedify_ops.lib.retry import is_retryable_status, parse_retry_after
+from timedify_ops.telemetry import measure
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 events_log = logging.getLogger("timedify_ops.events")
@@ -315,11 +315,11 @@ def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
         done = WebhookEvent.objects.filter(pk=event_pk, claim_token=token).update(
             status=WebhookEvent.Status.DELIVERED, delivered_at=timezone.now(), claim_token=None, lease_until=None
         )
-        telemetry.count(
+        measure.count(
             "deliveries_total", outcome="delivered_first_try" if outcome.attempts == 1 else "delivered_after_retries"
         )
         return "delivered" if done else "delivered, but the claim had been taken over"
-    telemetry.count("deliveries_total", outcome="dead_lettered")
+    measure.count("deliveries_total", outcome="dead_lettered")
     dead_letter_event(event, token, outcome)
     return f"dead-lettered: {outcome.reason}"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
+from dashboard.alerts.rules import RULES
+
 
 @register()
 def check_alert_rule_overrides(app_configs=None, **kwargs):
-    from dashboard.alerts.rules import RULES
-
     known = {rule.key for rule in RULES}
     errors = []
     for name in ("ALERT_THRESHOLDS", "ALERT_FOR_MINUTES"):

@@ -25,7 +25,7 @@ events_log = logging.getLogger("timedify_ops.events")
 @dataclass
 class RuleResult:
     rule: Rule
-    state: str  # firing | pending | ok | unavailable | error
+    state: str  # firing | pending | ok | error
     evaluation: Evaluation | None = None
     pending_since: datetime | None = None
     alert: Alert | None = None
@@ -72,8 +72,6 @@ def _open_alerts() -> dict[str, Alert]:
 def _state_for(rule: Rule, evaluation: Evaluation | None, error: str, pending_since, alert, now) -> str:
     if error:
         return "error"
-    if not evaluation.available:
-        return "unavailable"
     if not evaluation.breaching:
         return "ok"
     if alert is not None or now - pending_since >= rule.for_duration:
@@ -122,7 +120,6 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
             # Unknown is not "clear": keep the pending clock and any open alert as they are.
             state.save(update_fields=["evaluated_at", "error"])
             return RuleResult(rule, "error", None, state.pending_since, alert, error)
-        state.available = evaluation.available
         state.breaching = evaluation.breaching
         state.value = evaluation.value
         state.detail = evaluation.detail
@@ -130,9 +127,7 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
             state.pending_since = None
         else:
             state.pending_since = state.pending_since or now
-        state.save(
-            update_fields=["evaluated_at", "error", "available", "breaching", "value", "detail", "pending_since"]
-        )
+        state.save(update_fields=["evaluated_at", "error", "breaching", "value", "detail", "pending_since"])
         result_state = _state_for(rule, evaluation, "", state.pending_since, alert, now)
 
         if result_state == "firing" and alert is None:

@@ -1,6 +1,7 @@
 """Alerting's tables: the state of each rule, the alerts it fired, and every notification sent.
 
-Imported by name into dashboard/models.py (app label "dashboard").
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ class RuleState(models.Model):
 
     key = models.CharField(max_length=64, unique=True)
     evaluated_at = models.DateTimeField(default=timezone.now)
-    available = models.BooleanField(default=True, help_text="False while the rule's data source is not installed.")
     breaching = models.BooleanField(default=False)
     pending_since = models.DateTimeField(null=True, blank=True)
     value = models.FloatField(null=True, blank=True)
     detail = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="", help_text="Why the last evaluation failed, if it did.")
+
+    class Meta:
+        db_table = "dashboard_rulestate"
 
     def __str__(self) -> str:
         return f"{self.key}: {'breaching' if self.breaching else 'ok'}"
@@ -55,6 +58,7 @@ class Alert(models.Model):
     )
 
     class Meta:
+        db_table = "dashboard_alert"
         ordering = ["-fired_at", "-id"]
         constraints = [
             # One open alert per rule: a second alerting run (the job and `alerting_check --notify`
@@ -117,6 +121,7 @@ class Notification(models.Model):
     )
 
     class Meta:
+        db_table = "dashboard_notification"
         ordering = ["-created_at", "-id"]
         indexes = [
             # /alerts/ "failed notifications" (partial: stays small) and retention by age.

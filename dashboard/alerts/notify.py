@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import telemetry
 from dashboard.alerts.models import Alert, Notification
 from dashboard.alerts.rules import get_rule
 from timedify_ops.lib import notifier
 from timedify_ops.lib.notifier import Message, SendResult, Try
+from timedify_ops.telemetry import measure
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -141,7 +142,7 @@ def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> lis
             )
         )
         # Cumulative, for /metrics (the rows themselves go after RETENTION_NOTIFICATION_DAYS).
-        telemetry.count("notifications_total", channel=channel.name, ok="1" if result.ok else "0")
+        measure.count("notifications_total", channel=channel.name, ok="1" if result.ok else "0")
         if not result.ok:
             events_log.error(
                 "alert notification failed: channel=%s event=%s rule=%s attempts=%d error=%s",
@@ -184,8 +185,6 @@ def send_test(user=None) -> list[Notification]:
 
 def send_test_task(user_pk: int | None = None) -> dict:
     """The django-q2 task behind the "send test notification" button."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(pk=user_pk).first() if user_pk else None
     rows = send_test(user)
     return {"sent": sum(row.ok for row in rows), "failed": sum(not row.ok for row in rows)}

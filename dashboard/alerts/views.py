@@ -11,7 +11,7 @@ from django_q.tasks import async_task
 from dashboard.alerts import engine, notify
 from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.alerts.rules import RULES
-from dashboard.audit import record_audit
+from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
 from timedify_ops.pagination import BadCursor, keyset_page
 from timedify_ops.permissions import operator_required
@@ -33,8 +33,6 @@ def _rule_rows(open_alerts: dict[str, Alert]) -> list[dict]:
             status = "error"
         elif alert is not None:
             status = alert.status
-        elif not state.available:
-            status = "unavailable"
         elif state.breaching:
             status = "pending"
         else:

@@ -34,7 +34,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.audit import record_audit
+from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.demo.plan import BULK_OPERATOR, REPLAY_OPERATOR, REVOKED_SHOP, Plan, make_plan
 from dashboard.health import probes as probe_module
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState
@@ -42,32 +42,25 @@ from dashboard.health.rules import FAIL, OK, WARN, Machine, step
 from dashboard.logs import handler as own_events
 from dashboard.logs import records
 from dashboard.logs.ingest import insert_rows
-from dashboard.models import (
-    Alert,
-    AuditEntry,
-    JobRun,
-    LatencyMinute,
-    LatencyTotal,
-    LogEntry,
-    MetricCounter,
-    Notification,
-    RetentionRun,
-    RuleState,
-    SloDailyReport,
-    SloMinute,
-)
+from dashboard.logs.models import LogEntry
+from dashboard.retention.models import RetentionRun
 from dashboard.slo import report as slo_report
 from dashboard.slo import rollups
+from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters import filters as dl_filters
 from deadletters.models import BulkAction, DeadLetter
 from shops.models import Shop, SyntheticRun
 from shops.services import store_tokens
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.audit.services import record_audit
 from timedify_ops.demo import content
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.jobs.registry import JOBS
 from timedify_ops.lib.histogram import Histogram
 from timedify_ops.lib.shopify_headers import redact
 from timedify_ops.lib.telemetry import Batch
 from timedify_ops.permissions import OPERATOR, VIEWER
-from timedify_ops.schedules import JOBS
+from timedify_ops.telemetry.models import LatencyMinute, LatencyTotal, MetricCounter
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 DEMO_OPERATOR = "demo"
@@ -110,7 +103,7 @@ def _quiet_events():
 def _telemetry_held():
     """The seed's own queries are measured like any other, but flushed once it has committed:
     the recorder's thread would otherwise wait behind the seed's long transaction (SQLite's write lock)."""
-    from dashboard.telemetry import recorder
+    from timedify_ops.telemetry.measure import recorder
 
     interval = recorder.interval
     recorder.stop()
@@ -529,7 +522,7 @@ class Writer:
 
     def _telemetry(self) -> None:
         """The ingress histogram per minute and the counters, as the web processes' recorders flush them."""
-        from dashboard.telemetry import flush_batch
+        from timedify_ops.telemetry.measure import flush_batch
 
         batch = Batch()
 
@@ -1088,7 +1081,6 @@ class Writer:
                 key=result.rule.key,
                 defaults={
                     "evaluated_at": evaluated_at,
-                    "available": bool(evaluation and evaluation.available),
                     "breaching": breaching,
                     "pending_since": pending if breaching else None,
                     "value": evaluation.value if evaluation else None,

@@ -1,14 +1,19 @@
 """Health probes: every result, each probe's state machine, its flips, and hourly counters.
 
 Written by dashboard.health.services.record_results (the "health-probes" job, every minute);
-read by /status/, current_states() (issue 7's "a probe is down" rule) and the SLO rollups
-(issue 6 reads the `app` probe's results per minute).
+read by /status/, current_states() (the alerting room's "a probe is down" rule) and the SLO
+rollups (the uptime SLI reads the `app` probe's results per minute).
+
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+
+from dashboard.health.rules import format_duration
 
 
 class CheckState(models.TextChoices):
@@ -38,9 +43,10 @@ class ProbeResult(models.Model):
     detail = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        db_table = "dashboard_proberesult"
         ordering = ["-checked_at", "-id"]
         indexes = [
-            # By probe and time: the 24 h chart, the uptime window edges, and issue 6's
+            # By probe and time: the 24 h chart, the uptime window edges, and the SLO rollups'
             # per-minute uptime of the `app` probe (probe = 'app' AND checked_at in a minute range).
             models.Index(fields=["probe", "checked_at"], name="probe_result_probe_time"),
             # Retention deletes by age across all probes.
@@ -66,6 +72,7 @@ class ProbeState(models.Model):
     last_detail = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        db_table = "dashboard_probestate"
         ordering = ["probe"]
 
     def __str__(self) -> str:
@@ -85,6 +92,7 @@ class ProbeFlip(models.Model):
     until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "dashboard_probeflip"
         ordering = ["-at", "-id"]
         indexes = [
             # The incident list: flips to down, newest first.
@@ -102,8 +110,6 @@ class ProbeFlip(models.Model):
 
     @property
     def duration_text(self) -> str:
-        from dashboard.health.rules import format_duration
-
         return format_duration(self.duration.total_seconds())
 
 
@@ -121,6 +127,7 @@ class ProbeHour(models.Model):
     failures = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "dashboard_probehour"
         constraints = [
             # Also the index the uptime query uses (hour ranges, grouped by probe).
             models.UniqueConstraint(fields=["probe", "hour"], name="probe_hour_unique"),

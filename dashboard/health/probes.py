@@ -22,10 +22,20 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django_q.brokers import get_broker
+from django_q.models import OrmQ, Schedule
+from django_q.signing import SignedPackage
 
 from dashboard.health.rules import FAIL, OK, WARN
+from deadletters.models import DeadLetter
+from shops.models import Shop
+from shops.services import token_problems
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.jobs.registry import JOBS, RUNNER, get_job
+from webhooks.models import WebhookEvent
 
-# The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (settings.py checks a copy of this).
+# The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (dashboard.health.checks).
 BUILTIN = ("app", "database", "migrations", "worker", "backlog", "deadletters", "schedules", "disk", "tokens")
 HEARTBEAT_JOB = "worker-heartbeat"
 USER_AGENT = "timedify-ops health probe"
@@ -155,9 +165,6 @@ def oldest_queued_task(now: datetime | None = None) -> tuple[int, datetime | Non
     broker's waiting rows are those not locked by a worker; the Redis broker's list
     head is the oldest.
     """
-    from django_q.brokers import get_broker
-    from django_q.signing import SignedPackage
-
     broker = get_broker()
     size = broker.queue_size() or 0
     if not size:
@@ -165,8 +172,6 @@ def oldest_queued_task(now: datetime | None = None) -> tuple[int, datetime | Non
     if settings.REDIS_URL:
         head = broker.connection.lindex(broker.list_key, 0)
     else:
-        from django_q.models import OrmQ
-
         row = (
             OrmQ.objects.filter(key=broker.list_key, lock__lte=now or timezone.now())
             .order_by("id")
@@ -189,11 +194,6 @@ def check_worker() -> tuple[str, str]:
     here, so the worker proves itself by running the `worker-heartbeat` job (a JobRun
     every minute). The oldest queued task tells whether it keeps up.
     """
-    from django_q.models import Schedule
-
-    from dashboard.models import JobRun
-    from timedify_ops.schedules import get_job
-
     now = timezone.now()
     job = get_job(HEARTBEAT_JOB)
     limit = job.interval + timedelta(minutes=job.grace_minutes)
@@ -223,8 +223,6 @@ BACKLOG_COUNT_CAP = 10_000
 
 def check_backlog() -> tuple[str, str]:
     """Events still received/delivering long after they arrived (the sweeper should have moved them)."""
-    from webhooks.models import WebhookEvent
-
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.HEALTH_BACKLOG_AGE_S)
     # status__in matches the partial index event_pending, which only holds undelivered events.
@@ -247,8 +245,6 @@ def _minutes(seconds: int) -> str:
 
 
 def check_deadletters() -> tuple[str, str]:
-    from deadletters.models import DeadLetter
-
     count = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
     threshold = settings.HEALTH_DEADLETTERS_WARN
     if count > threshold:
@@ -261,9 +257,6 @@ def check_deadletters() -> tuple[str, str]:
 
 def check_tokens() -> tuple[str, str]:
     """Reads what the hourly `check-shop-tokens` job found (no Shopify call here)."""
-    from shops.models import Shop
-    from shops.services import token_problems
-
     problems = token_problems()
     if problems:
         shown = "; ".join(
@@ -279,7 +272,7 @@ def check_tokens() -> tuple[str, str]:
 
 
 def check_schedules() -> tuple[str, str]:
-    """A dead-man's switch over every job in timedify_ops.schedules.JOBS.
+    """A dead-man's switch over every job in timedify_ops.jobs.registry.JOBS.
 
     Steps, per job:
     1. No django-q2 Schedule row: failed (sync_schedules has not run).
@@ -290,11 +283,6 @@ def check_schedules() -> tuple[str, str]:
        a job that never ran is missed once its first slot (next_run) + grace passed.
     4. A job whose latest finished run raised is a warning.
     """
-    from django_q.models import Schedule
-
-    from dashboard.models import AuditEntry, JobRun
-    from timedify_ops.schedules import JOBS, RUNNER
-
     now = timezone.now()
     rows = {row.name: row for row in Schedule.objects.filter(func=RUNNER)}
     missed, failing, paused, on_time = [], [], [], 0

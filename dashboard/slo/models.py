@@ -1,7 +1,10 @@
 """SLO rollups: one row per UTC minute, and one report per UTC day.
 
 Written by dashboard.slo.rollups (every minute) and dashboard.slo.report (daily); read by
-/slo/, /slo/daily/, `slo_report` and issue 7's alerting (dashboard.slo.services.current_status).
+/slo/, /slo/daily/, `slo_report` and the alerting room (dashboard.slo.services.current_status).
+
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from timedify_ops.lib.histogram import BUCKETS
+from timedify_ops.lib.histogram import BUCKETS, Histogram
 
 INGRESS_BUCKETS = [f"i{index:02d}" for index in range(BUCKETS)]
 APP_BUCKETS = [f"a{index:02d}" for index in range(BUCKETS)]
@@ -80,21 +83,17 @@ class SloMinute(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        app_label = "dashboard"
+        db_table = "dashboard_slominute"
         ordering = ["minute"]
         # The unique index on `minute` serves every read: windows and chart ranges are minute ranges.
 
     def __str__(self) -> str:
         return f"SLO minute {self.minute:%Y-%m-%d %H:%M}"
 
-    def ingress_histogram(self):
-        from timedify_ops.lib.histogram import Histogram
-
+    def ingress_histogram(self) -> Histogram:
         return Histogram.from_counts([getattr(self, name) for name in INGRESS_BUCKETS], self.ingress_sum_ms)
 
-    def app_histogram(self):
-        from timedify_ops.lib.histogram import Histogram
-
+    def app_histogram(self) -> Histogram:
         return Histogram.from_counts([getattr(self, name) for name in APP_BUCKETS], self.app_sum_ms)
 
 
@@ -111,8 +110,7 @@ class SloDailyReport(models.Model):
     delivered = models.IntegerField(default=0)
     dead_lettered = models.IntegerField(default=0)
     replayed = models.IntegerField(default=0)
-    # [{"probe", "at", "until", "detail"}] from the health board's flips to down (issue 4);
-    # None when the health probes are not installed.
+    # [{"probe", "at", "until", "detail"}] from the health board's flips to down.
     incidents = models.JSONField(null=True, blank=True, default=list)
     # [[topic, dead letters], …] and [[shop, dead letters], …], most first.
     top_topics = models.JSONField(default=list)
@@ -121,7 +119,7 @@ class SloDailyReport(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        app_label = "dashboard"
+        db_table = "dashboard_slodailyreport"
         # /slo/daily/ lists the newest days first (the unique index on `date` serves it).
         ordering = ["-date"]
 

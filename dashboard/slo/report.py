@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from dashboard.health.models import ProbeFlip
 from dashboard.slo import rollups, services
 from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters.models import DeadLetter
@@ -69,11 +69,7 @@ def _slo_figures(day: date) -> dict:
     return figures
 
 
-def _incidents(day: date) -> list[dict] | None:
-    try:
-        ProbeFlip = apps.get_model("dashboard", "ProbeFlip")
-    except LookupError:
-        return None
+def _incidents(day: date) -> list[dict]:
     start, end = day_bounds(day)
     flips = ProbeFlip.objects.filter(to_status="down", at__lt=end).filter(Q(until__isnull=True) | Q(until__gt=start))
     return [

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
 from deadletters import services
 from deadletters.models import BulkAction, DeadLetter
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.deadletters.conftest import make_dead_letter, no_sleep
+from timedify_ops.audit.models import AuditEntry
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

@@ -2,11 +2,11 @@
 
 import pytest
 
-from dashboard.models import AuditEntry
 from deadletters import services
 from deadletters.models import BulkAction, DeadLetter
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
 from deadletters import services
 from deadletters.models import BulkAction, DeadLetter
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from dashboard.models import AuditEntry
 from deadletters import services
 from deadletters.models import DeadLetter
 from tests.conftest import queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

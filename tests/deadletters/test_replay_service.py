@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
 from deadletters import services
 from deadletters.models import DeadLetter
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 from timedify_ops.lib import signing
 from webhooks.models import WebhookEvent
 
@@ -173,6 +173,6 @@ def test_the_sweeper_fails_a_replay_whose_worker_died_mid_delivery(operator):
 
 
 def test_the_sweeper_is_a_scheduled_job():
-    from timedify_ops.schedules import get_job
+    from timedify_ops.jobs.registry import get_job
 
     assert get_job("deadletters-sweep").func == "deadletters.services.sweep_stuck"

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.conf import settings
 
-from dashboard.models import LogEntry
+from dashboard.logs.models import LogEntry
 from tests.live import gunicorn, qcluster, subprocess_env, wait_for
 from timedify_ops.demo import content
 from timedify_ops.demo.receiver import Behaviour, DemoApp, Receiver

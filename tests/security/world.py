@@ -18,9 +18,10 @@ from deadletters.models import BulkAction, DeadLetter
 from shops.models import Shop, SyntheticRun
 from tests.conftest import run_queued_tasks, shopify_headers, webhook_body
 from tests.security.urlsweep import World
+from timedify_ops.jobs.registry import JOBS
+from timedify_ops.jobs.services import run_job
 from timedify_ops.lib import signing
 from timedify_ops.lib.retry import RetryBudget
-from timedify_ops.schedules import JOBS, run_job
 from webhooks.models import WebhookEvent
 
 ACCESS_TOKEN = "shpat_world_access_token_5ecret_0123456789"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dashboard.models import AuditEntry, JobRun
+from timedify_ops.audit.models import AuditEntry
 
 
 @admin.register(AuditEntry)
@@ -13,9 +13,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
-    list_display = ["key", "trigger", "started_at", "duration_ms", "ok"]
-    list_filter = ["key", "ok"]

@@ -23,9 +23,6 @@ class Command(BaseCommand):
         verb = "would delete" if dry_run else "deleted"
 
         def on_kind(report):
-            if report.skipped:
-                self.stdout.write(f"  {report.kind:<18} skipped: {report.skipped}")
-                return
             line = f"  {report.kind:<18} {verb} {report.rows}"
             if report.cascaded:
                 line += " (with " + ", ".join(f"{count} {kind}" for kind, count in report.cascaded.items()) + ")"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from dashboard.models import AuditEntry
+from timedify_ops.audit.models import AuditEntry
 
 events_log = logging.getLogger("timedify_ops.events")
 

@@ -1,6 +1,6 @@
 """Database query telemetry for timedify-ops itself (the checklist's "Prisma telemetry").
 
-Every query of every process goes through `measure` (installed on each new connection):
+Every query of every process goes through `time_query` (installed on each new connection):
 its duration lands in the per-minute "db_query" histogram by kind (select, insert, update,
 delete, other) and outcome, in memory; the telemetry recorder flushes it with everything else.
 """
@@ -12,7 +12,7 @@ import time
 
 from django.db.backends.signals import connection_created
 
-from dashboard import telemetry
+from timedify_ops.telemetry import measure
 
 KINDS = ("select", "insert", "update", "delete")
 
@@ -27,7 +27,7 @@ def query_kind(sql: str) -> str:
     return "other"
 
 
-def measure(execute, sql, params, many, context):
+def time_query(execute, sql, params, many, context):
     # The flush thread's own upserts are not measured: they would keep a trickle of
     # telemetry about telemetry going forever.
     if threading.current_thread().name == "telemetry-flush":
@@ -41,12 +41,12 @@ def measure(execute, sql, params, many, context):
         ok = "0"
         raise
     finally:
-        telemetry.observe("db_query", (time.perf_counter() - started) * 1000, kind=kind, ok=ok)
+        measure.observe("db_query", (time.perf_counter() - started) * 1000, kind=kind, ok=ok)
 
 
 def install(sender, connection, **kwargs):
-    if measure not in connection.execute_wrappers:
-        connection.execute_wrappers.append(measure)
+    if time_query not in connection.execute_wrappers:
+        connection.execute_wrappers.append(time_query)
 
 
 def connect() -> None:

@@ -7,14 +7,15 @@ django-q2 workers add up. A crash loses at most one interval of one process's fi
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
-from dashboard.models import BUCKET_FIELDS, LatencyMinute, LatencyTotal, MetricCounter
 from timedify_ops.lib.histogram import Histogram
 from timedify_ops.lib.telemetry import Batch, Recorder
+from timedify_ops.telemetry.models import BUCKET_FIELDS, LatencyMinute, LatencyTotal, MetricCounter
 
 
 def labels_key(labels: tuple) -> str:
@@ -69,17 +70,12 @@ def flush_batch(batch: Batch) -> None:
             _upsert_histograms(cursor, batch)
             _upsert_counters(cursor, batch)
     finally:
-        if not connection.in_atomic_block:
-            # The flush thread's own connection: don't keep it between flushes.
-            from django.db import connections
-
-            if connections["default"] is connection and _in_flush_thread():
-                connection.close()
+        # The flush thread's own connection: don't keep it between flushes.
+        if not connection.in_atomic_block and connections["default"] is connection and _in_flush_thread():
+            connection.close()
 
 
 def _in_flush_thread() -> bool:
-    import threading
-
     return threading.current_thread().name == "telemetry-flush"
 
 
