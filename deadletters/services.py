@@ -24,11 +24,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from deadletters import filters
 from deadletters.models import BulkAction, DeadLetter
 from timedify_ops.audit.services import record_audit
+from timedify_ops.queue import enqueue
 from webhooks import services as webhook_services
 from webhooks.models import WebhookEvent
 
@@ -59,17 +59,9 @@ def _user(actor):
 
 
 def _enqueue(func: str, *args, task_name: str) -> None:
-    """Queue a task, like webhooks.services.enqueue_delivery: with the ORM broker the queue
-    row joins the caller's transaction; with Redis the push waits for the commit (the worker
-    must see the claim), and if Redis fails then, the sweeper enqueues it again."""
-
-    def push():
-        async_task(func, *args, task_name=task_name, group="deadletters", save=False)
-
-    if settings.REDIS_URL:
-        transaction.on_commit(push, robust=True)
-    else:
-        push()
+    """Queue a task with the claim it carries out (timedify_ops.queue.enqueue); a push that Redis
+    refuses after the commit is queued again by the sweeper."""
+    enqueue(func, *args, task_name=task_name, group="deadletters", save=False)
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> int | None:

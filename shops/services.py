@@ -19,12 +19,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from shops import crypto
 from shops.models import Shop, SyntheticRun
 from timedify_ops.lib import shopify_admin, synthetic
 from timedify_ops.lib.shopify_admin import AdminAPIError, AdminClient, TokenGrant, TokenRefreshError
+from timedify_ops.queue import enqueue
 from webhooks.services import target_url_for
 
 events_log = logging.getLogger("timedify_ops.events")
@@ -381,22 +381,16 @@ def synthetic_requests(
 
 
 def start_synthetic_run(*, user, target: str, base_url: str, topics: list[str], path_style: str) -> SyntheticRun:
-    run = SyntheticRun.objects.create(
-        requested_by=user if getattr(user, "pk", None) else None,
-        target=target,
-        base_url=base_url[:500] if target == SyntheticRun.Target.INGRESS else "",
-        path_style=path_style,
-        topics=topics,
-    )
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _push(run.pk), robust=True)
-    else:
-        _push(run.pk)  # the ORM broker's row commits with the run
+    with transaction.atomic():
+        run = SyntheticRun.objects.create(
+            requested_by=user if getattr(user, "pk", None) else None,
+            target=target,
+            base_url=base_url[:500] if target == SyntheticRun.Target.INGRESS else "",
+            path_style=path_style,
+            topics=topics,
+        )
+        enqueue(SYNTHETIC_TASK, run.pk, task_name=f"synthetic-{run.pk}", group="synthetic", save=False)
     return run
-
-
-def _push(run_pk: int) -> None:
-    async_task(SYNTHETIC_TASK, run_pk, task_name=f"synthetic-{run_pk}", group="synthetic", save=False)
 
 
 def run_synthetic(run_pk: int) -> str:

@@ -19,12 +19,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_q.tasks import async_task
 
 from deadletters.models import DeadLetter
 from shops.side_effects import apply_side_effects
 from timedify_ops.lib import shopify_headers, signing
 from timedify_ops.lib.retry import is_retryable_status, parse_retry_after
+from timedify_ops.queue import enqueue
 from timedify_ops.telemetry import measure
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
@@ -95,22 +95,10 @@ def record_event(
 
 
 def enqueue_delivery(event_pk: int) -> None:
-    """Queue the delivery task.
-
-    With the ORM broker the queue row is written in the caller's transaction, so an
-    event and its task exist together or not at all. With Redis the push waits for
-    the commit (a worker must find the row); if Redis fails then, the sweeper
-    re-enqueues the event later.
-    """
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _push(event_pk), robust=True)
-    else:
-        _push(event_pk)
-
-
-def _push(event_pk: int) -> None:
+    """Queue the delivery task, with the event's row (timedify_ops.queue.enqueue); an enqueue
+    that Redis refuses after the commit is found again by the sweeper."""
     # save=False: DeliveryAttempt rows are the record; django-q2's result table is not needed.
-    async_task(DELIVERY_TASK, event_pk, task_name=f"deliver-{event_pk}", group="deliveries", save=False)
+    enqueue(DELIVERY_TASK, event_pk, task_name=f"deliver-{event_pk}", group="deliveries", save=False)
 
 
 # --------------------------------------------------------------------------- deliver
@@ -232,13 +220,12 @@ def run_attempts(
     """
     budget = settings.DELIVERY_RETRY_BUDGET
     url = target_url_for(event.topic)
-    last: AttemptResult | None = None
-    for attempt in range(1, budget.max_attempts + 1):
-        if attempt > 1:
-            sleep(budget.delay_s(attempt - 1, last.retry_after_s if last else None))
+    replay = bool(extra_headers and "X-Timedify-Replay" in extra_headers)
+
+    def try_once(_: int) -> AttemptResult:
         number = event.attempts + 1
         started_at = timezone.now()
-        last = post_once(
+        result = post_once(
             url,
             event.body_bytes,
             outgoing_headers(event, attempt_number=number, extra=extra_headers),
@@ -249,37 +236,42 @@ def run_attempts(
                 event=event,
                 number=number,
                 started_at=started_at,
-                duration_ms=round(last.duration_ms, 3),
-                status_code=last.status_code,
-                error=last.error,
-                response_excerpt=last.excerpt[:EXCERPT_BYTES],
+                duration_ms=round(result.duration_ms, 3),
+                status_code=result.status_code,
+                error=result.error,
+                response_excerpt=result.excerpt[:EXCERPT_BYTES],
                 target_url=url[:500],
-                is_replay=replayed_by is not None or bool(extra_headers and "X-Timedify-Replay" in extra_headers),
+                is_replay=replayed_by is not None or replay,
                 replayed_by=replayed_by,
             )
             WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
         event.attempts = number
-        if last.ok:
-            return Outcome(delivered=True, attempts=attempt, last=last)
-        events_log.warning(
-            "delivery attempt %d failed: topic=%s shop=%s webhook_id=%s %s%s",
-            number,
-            event.topic,
-            event.shop_domain,
-            event.webhook_id,
-            last.describe(),
-            " (replay)" if extra_headers and "X-Timedify-Replay" in extra_headers else "",
-        )
-        if not last.retryable:
-            return Outcome(
-                delivered=False, attempts=attempt, last=last, reason=f"{last.describe()}: permanent, not retried"
+        if not result.ok:
+            events_log.warning(
+                "delivery attempt %d failed: topic=%s shop=%s webhook_id=%s %s%s",
+                number,
+                event.topic,
+                event.shop_domain,
+                event.webhook_id,
+                result.describe(),
+                " (replay)" if replay else "",
             )
-    tries = "attempt" if budget.max_attempts == 1 else "attempts"
+        return result
+
+    tries = budget.run(try_once, sleep=sleep)
+    last = tries[-1]
+    if last.ok:
+        return Outcome(delivered=True, attempts=len(tries), last=last)
+    if not last.retryable:
+        return Outcome(
+            delivered=False, attempts=len(tries), last=last, reason=f"{last.describe()}: permanent, not retried"
+        )
+    attempts = "attempt" if len(tries) == 1 else "attempts"
     return Outcome(
         delivered=False,
-        attempts=budget.max_attempts,
+        attempts=len(tries),
         last=last,
-        reason=f"{last.describe()} after {budget.max_attempts} {tries} (retry budget spent)",
+        reason=f"{last.describe()} after {len(tries)} {attempts} (retry budget spent)",
     )
 
 

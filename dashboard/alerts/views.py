@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
 from dashboard.alerts import engine, notify
 from dashboard.alerts.models import Alert, Notification, RuleState
@@ -15,6 +14,7 @@ from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
 from timedify_ops.pagination import BadCursor, keyset_page
 from timedify_ops.permissions import operator_required
+from timedify_ops.queue import enqueue
 
 HISTORY_PAGE_SIZE = 25
 NOTIFICATIONS_SHOWN = 15
@@ -124,7 +124,7 @@ def test_notification(request: HttpRequest) -> HttpResponse:
         )
         return redirect("alerts")
     # Sent by the worker, not on this request: a slow channel must not hold a web worker.
-    async_task("dashboard.alerts.notify.send_test_task", request.user.pk, group="alerts")
+    enqueue("dashboard.alerts.notify.send_test_task", request.user.pk, group="alerts")
     names = ", ".join(channel.name for channel in configured)
     record_audit(
         request.user,

@@ -97,8 +97,22 @@ class SloMinute(models.Model):
         return Histogram.from_counts([getattr(self, name) for name in APP_BUCKETS], self.app_sum_ms)
 
 
+class SloDailyReportQuerySet(models.QuerySet):
+    def claim_notification(self, pk: int, at) -> bool:
+        """Take the report for sending: only the run that sets `notified_at` sends it."""
+        return self.filter(pk=pk, notified_at__isnull=True).update(notified_at=at) == 1
+
+    def release_notification(self, pk: int) -> None:
+        """Nothing went out: the next run of the job tries again."""
+        self.filter(pk=pk).update(notified_at=None)
+
+
 class SloDailyReport(models.Model):
-    """The daily SLO summary of one UTC day (written by the "slo-daily-report" job, idempotently)."""
+    """The daily SLO summary of one UTC day (written by the "slo-daily-report" job, idempotently).
+
+    not sent (notified_at null) ──claim_notification──▶ sent ──release_notification──▶ not sent
+    (released when every channel failed)
+    """
 
     date = models.DateField(unique=True)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -117,6 +131,8 @@ class SloDailyReport(models.Model):
     top_shops = models.JSONField(default=list)
     # Set when the notification went out, so re-running the job does not send it twice.
     notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SloDailyReportQuerySet.as_manager()
 
     class Meta:
         db_table = "dashboard_slodailyreport"

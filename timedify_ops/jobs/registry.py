@@ -107,7 +107,7 @@ JOBS: list[Job] = [
     ),
     Job(
         key="slo-daily-report",
-        func="dashboard.slo.report.write_previous_day_report",
+        func="dashboard.alerts.notify.daily_slo_report",
         description="Write the SLO summary of the previous UTC day (and send it when a channel is configured).",
         daily_at="00:10",
         grace_minutes=30,
