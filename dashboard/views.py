@@ -17,7 +17,7 @@ from timedify_ops.http import text_filter
 from timedify_ops.jobs import services as jobs
 from timedify_ops.jobs.registry import get_job
 from timedify_ops.lib.signing import bearer_token, constant_time_equals
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 
 AUDIT_PAGE_SIZE = 50
@@ -45,11 +45,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(action__startswith=action)
     if actor:
         entries = entries.filter(actor_name=actor)
-    try:
-        page = keyset_page(entries, cursor=request.GET.get("after"), page_size=AUDIT_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(entries, cursor=None, page_size=AUDIT_PAGE_SIZE)
+    page = keyset_page_or_first(entries, cursor=request.GET.get("after"), page_size=AUDIT_PAGE_SIZE, errors=errors)
     query = request.GET.copy()
     query.pop("after", None)
     return render(

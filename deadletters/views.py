@@ -20,7 +20,7 @@ from deadletters import filters, services
 from deadletters.models import BulkAction, DeadLetter
 from timedify_ops.audit.models import AuditEntry
 from timedify_ops.lib.shopify_headers import redact
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 
 PAGE_SIZE = 50
@@ -56,11 +56,7 @@ def dead_letter_list(request: HttpRequest) -> HttpResponse:
     result = filters.apply(request.GET)
     errors = list(result.errors)
     rows = result.queryset.select_related("event").only(*services.LIST_FIELDS)
-    try:
-        page = keyset_page(rows, cursor=request.GET.get("after") or None, page_size=PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(rows, cursor=None, page_size=PAGE_SIZE)
+    page = keyset_page_or_first(rows, cursor=request.GET.get("after"), page_size=PAGE_SIZE, errors=errors)
     context = _common(
         {
             "page": page,
@@ -376,9 +372,7 @@ def bulk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulk_list(request: HttpRequest) -> HttpResponse:
     errors = []
-    try:
-        page = keyset_page(BulkAction.objects.all(), cursor=request.GET.get("after") or None, page_size=BULK_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(BulkAction.objects.all(), cursor=None, page_size=BULK_PAGE_SIZE)
+    page = keyset_page_or_first(
+        BulkAction.objects.all(), cursor=request.GET.get("after"), page_size=BULK_PAGE_SIZE, errors=errors
+    )
     return render(request, "deadletters/bulk_list.html", {"page": page, "errors": errors})

@@ -14,7 +14,7 @@ from shops.models import Shop, SyntheticRun
 from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
 from timedify_ops.lib.synthetic import PATH_STYLES
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 
 SHOPS_PAGE_SIZE = 50
@@ -44,11 +44,7 @@ def shop_list(request: HttpRequest) -> HttpResponse:
         shops = shops.filter(installed=False)
     if query:
         shops = shops.filter(domain__contains=query)
-    try:
-        page = keyset_page(shops, cursor=request.GET.get("after"), page_size=SHOPS_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(shops, cursor=None, page_size=SHOPS_PAGE_SIZE)
+    page = keyset_page_or_first(shops, cursor=request.GET.get("after"), page_size=SHOPS_PAGE_SIZE, errors=errors)
     params = request.GET.copy()
     params.pop("after", None)
     now = timezone.now()

@@ -12,7 +12,7 @@ from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.alerts.rules import RULES
 from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 from timedify_ops.queue import enqueue
 
@@ -62,11 +62,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
         else:
             errors.append(f"There is no alert rule named “{rule_key}”; showing every rule.")
             rule_key = ""
-    try:
-        page = keyset_page(history, cursor=request.GET.get("after"), page_size=HISTORY_PAGE_SIZE, field="fired_at")
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(history, cursor=None, page_size=HISTORY_PAGE_SIZE, field="fired_at")
+    page = keyset_page_or_first(
+        history, cursor=request.GET.get("after"), page_size=HISTORY_PAGE_SIZE, errors=errors, field="fired_at"
+    )
     query = request.GET.copy()
     query.pop("after", None)
     context.update(

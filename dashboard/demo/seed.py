@@ -105,13 +105,10 @@ def _telemetry_held():
     the recorder's thread would otherwise wait behind the seed's long transaction (SQLite's write lock)."""
     from timedify_ops.telemetry.measure import recorder
 
-    interval = recorder.interval
-    recorder.stop()
-    recorder.interval = 0
+    recorder.stop()  # the seed's process ends after it: no more background flushes
     try:
         yield
     finally:
-        recorder.interval = interval
         recorder.flush()
 
 

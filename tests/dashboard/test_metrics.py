@@ -136,7 +136,6 @@ def test_it_counts_log_lines_ingested_and_notifications(client, settings, monkey
     import json
 
     from dashboard.alerts import notify
-    from timedify_ops.lib.notifier import Message
 
     batch = [{"message": "hello", "timestamp": "2026-11-26T10:00:00Z"}, "not a record"]
     response = client.post(
@@ -148,7 +147,7 @@ def test_it_counts_log_lines_ingested_and_notifications(client, settings, monkey
     assert response.json()["accepted"] == 1 and response.json()["rejected"] == 1
     settings.ALERT_WEBHOOK_URL = "http://127.0.0.1:9/refused"
     settings.ALERT_NOTIFY_RETRY_BUDGET = type(settings.ALERT_NOTIFY_RETRY_BUDGET)(base_ms=1, retries=0)
-    notify.send_message(Message(event="report", rule="test", title="t", severity="info", detail="d"))
+    notify.send_test()
     measure.recorder.flush()
     text = scrape(client)
     assert sample(text, 'timedify_log_lines_ingested_total{result="accepted"}') == 1
