@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from shops import services
+from shops import services, synthetic_runs
 from shops.models import Shop, SyntheticRun
 from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
@@ -138,7 +138,7 @@ def synthetic_send(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing sent: " + "; ".join(problems) + ".")
         return redirect("shops_synthetic")
     base_url = _ingress_base(request)
-    run = services.start_synthetic_run(
+    run = synthetic_runs.start_synthetic_run(
         user=request.user, target=target, base_url=base_url, topics=topics, path_style=path_style
     )
     record_audit(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -85,10 +85,7 @@ def record_event(
     except IntegrityError:
         # The unique webhook_id refused a second copy (possibly one that arrived at the
         # same moment on another worker: the insert waited for it to commit).
-        counted = WebhookEvent.objects.filter(webhook_id=webhook_id).update(
-            duplicates=F("duplicates") + 1, last_duplicate_at=now
-        )
-        if counted:
+        if WebhookEvent.objects.count_duplicate(webhook_id, now):
             return Recorded(event=None, duplicate=True)
         raise
     return Recorded(event=event, duplicate=False)
@@ -275,28 +272,9 @@ def run_attempts(
     )
 
 
-def claim_event(event_pk: int) -> uuid.UUID | None:
-    """Take the event for delivery, or None if another worker holds a live claim or it is done.
-
-    A `delivering` event whose lease ran out belonged to a worker that died; it may be taken over.
-    """
-    now = timezone.now()
-    token = uuid.uuid4()
-    claimed = (
-        WebhookEvent.objects.filter(pk=event_pk)
-        .filter(Q(status=WebhookEvent.Status.RECEIVED) | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now))
-        .update(
-            status=WebhookEvent.Status.DELIVERING,
-            claim_token=token,
-            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
-        )
-    )
-    return token if claimed == 1 else None
-
-
 def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
     """The delivery task: claim, run the attempts, then mark delivered or dead-letter."""
-    token = claim_event(event_pk)
+    token = WebhookEvent.objects.claim_delivery(event_pk)
     if token is None:
         return "skipped: already claimed or finished"
     event = WebhookEvent.objects.get(pk=event_pk)
@@ -304,9 +282,7 @@ def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
     apply_side_effects(event)
     outcome = run_attempts(event, sleep=sleep)
     if outcome.delivered:
-        done = WebhookEvent.objects.filter(pk=event_pk, claim_token=token).update(
-            status=WebhookEvent.Status.DELIVERED, delivered_at=timezone.now(), claim_token=None, lease_until=None
-        )
+        done = WebhookEvent.objects.finish_delivered(event_pk, token)
         measure.count(
             "deliveries_total", outcome="delivered_first_try" if outcome.attempts == 1 else "delivered_after_retries"
         )
@@ -318,11 +294,9 @@ def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
 
 def dead_letter_event(event: WebhookEvent, token: uuid.UUID, outcome: Outcome) -> DeadLetter | None:
     with transaction.atomic():
-        moved = WebhookEvent.objects.filter(pk=event.pk, claim_token=token).update(
-            status=WebhookEvent.Status.DEAD_LETTERED, claim_token=None, lease_until=None
-        )
-        if not moved:
+        if not WebhookEvent.objects.finish_dead_lettered(event.pk, token):
             return None
+        # The hand-off to the recover room: the dead letter is what an operator acts on.
         letter, _ = DeadLetter.objects.update_or_create(
             event=event,
             defaults={
@@ -358,11 +332,7 @@ def sweep_stale_events(batch: int = 500) -> dict[str, int]:
     an extra task for an event that is in fact moving a no-op.
     """
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS)
-    pending = WebhookEvent.objects.filter(
-        Q(status=WebhookEvent.Status.RECEIVED, enqueued_at__lt=stale_before)
-        | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now)
-    )
+    pending = WebhookEvent.objects.stale(now, now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS))
     # Ordered by the partial index's column so the scan stays inside it.
     pks = list(pending.order_by("enqueued_at").values_list("pk", flat=True)[:batch])
     for pk in pks:

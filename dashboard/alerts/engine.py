@@ -136,11 +136,12 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
                 outbox.append((alert, "fire"))
         elif result_state == "firing":
             _update(alert, evaluation, now)
-            if _repeat_due(alert, now) and _claim_notification(alert, now):
+            if _repeat_due(alert, now) and Alert.objects.claim_repeat(alert, now):
                 alert.repeats += 1
                 Alert.objects.filter(pk=alert.pk).update(repeats=alert.repeats)
                 outbox.append((alert, "repeat"))
-        elif result_state == "ok" and alert is not None and _resolve(alert, evaluation, now):
+        elif result_state == "ok" and alert is not None and Alert.objects.resolve(alert, now, evaluation.value):
+            events_log.info("alert resolved: %s after %s", alert.rule_key, now - alert.fired_at)
             outbox.append((alert, "resolve"))
     return RuleResult(rule, result_state, evaluation, state.pending_since, alert)
 
@@ -186,25 +187,6 @@ def _repeat_due(alert: Alert, now: datetime) -> bool:
     return now - last >= timedelta(hours=settings.ALERT_REPEAT_HOURS)
 
 
-def _claim_notification(alert: Alert, now: datetime) -> bool:
-    """Take the repeat with a conditional UPDATE, so two alerting runs never both send it."""
-    claimed = Alert.objects.filter(pk=alert.pk, last_notified_at=alert.last_notified_at).update(last_notified_at=now)
-    if claimed:
-        alert.last_notified_at = now
-    return claimed == 1
-
-
-def _resolve(alert: Alert, evaluation: Evaluation, now: datetime) -> bool:
-    resolved = Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
-        resolved_at=now, last_seen_at=now, value=evaluation.value, last_notified_at=now
-    )
-    if resolved:
-        alert.resolved_at = alert.last_seen_at = alert.last_notified_at = now
-        alert.value = evaluation.value
-        events_log.info("alert resolved: %s after %s", alert.rule_key, now - alert.fired_at)
-    return resolved == 1
-
-
 def run_alerting(now: datetime | None = None, rules: list[Rule] | None = None) -> dict:
     """The alerting job (every minute): see `alert_now`; returns its summary for the JobRun."""
     return alert_now(now, rules)[1]
@@ -244,10 +226,5 @@ def alert_now(now: datetime | None = None, rules: list[Rule] | None = None) -> t
 
 
 def acknowledge(alert_pk: int, user) -> bool:
-    """An operator takes the alert: repeats stop. Only an open, unacknowledged alert can be taken."""
-    return (
-        Alert.objects.filter(pk=alert_pk, resolved_at__isnull=True, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=user
-        )
-        == 1
-    )
+    """An operator takes the alert: repeats stop (Alert.objects.acknowledge)."""
+    return Alert.objects.acknowledge(alert_pk, user)

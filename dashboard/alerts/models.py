@@ -34,8 +34,49 @@ class RuleState(models.Model):
         return f"{self.key}: {'breaching' if self.breaching else 'ok'}"
 
 
+class AlertQuerySet(models.QuerySet):
+    """An alert's moves, each one conditional UPDATE, so two alerting runs (the job and
+    `alerting_check --notify` at once) never both notify, and two operators never both acknowledge."""
+
+    def firing(self) -> AlertQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def claim_repeat(self, alert: Alert, now) -> bool:
+        """Take the repeat notification: only the run that moves `last_notified_at` on sends it."""
+        claimed = self.filter(pk=alert.pk, last_notified_at=alert.last_notified_at).update(last_notified_at=now) == 1
+        if claimed:
+            alert.last_notified_at = now
+        return claimed
+
+    def resolve(self, alert: Alert, now, value: float | None) -> bool:
+        """firing → resolved, once."""
+        resolved = (
+            self.filter(pk=alert.pk, resolved_at__isnull=True).update(
+                resolved_at=now, last_seen_at=now, value=value, last_notified_at=now
+            )
+            == 1
+        )
+        if resolved:
+            alert.resolved_at = alert.last_seen_at = alert.last_notified_at = now
+            alert.value = value
+        return resolved
+
+    def acknowledge(self, pk: int, user) -> bool:
+        """firing → acknowledged (repeats stop); only an open, unacknowledged alert can be taken."""
+        return (
+            self.filter(pk=pk, resolved_at__isnull=True, acknowledged_at__isnull=True).update(
+                acknowledged_at=timezone.now(), acknowledged_by=user
+            )
+            == 1
+        )
+
+
 class Alert(models.Model):
-    """One firing episode of a rule: created when it fires, updated while it fires, resolved once."""
+    """One firing episode of a rule: created when it fires, updated while it fires, resolved once.
+
+    (fires: created, the one open alert of its rule) firing ──claim_repeat──▶ firing (notified again)
+    firing ──acknowledge──▶ acknowledged (no more repeats) ──resolve──▶ resolved ◀──resolve── firing
+    """
 
     rule_key = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
@@ -56,6 +97,8 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         db_table = "dashboard_alert"

@@ -863,7 +863,7 @@ class Writer:
         (deadletters.services.delete_dead_letter), and each daily retention run removed the dead
         letters replayed more than RETENTION_REPLAYED_DEADLETTER_HOURS before it."""
         from dashboard.retention.policies import POLICIES
-        from deadletters.services import delete_dead_letter
+        from deadletters.services.letter import delete_dead_letter
 
         plan = self.plan
         sam = self.users[REPLAY_OPERATOR]

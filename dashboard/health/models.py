@@ -10,10 +10,13 @@ copying a row.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from dashboard.health.rules import format_duration
+from dashboard.health.rules import Machine, format_duration, step
 
 
 class CheckState(models.TextChoices):
@@ -58,7 +61,11 @@ class ProbeResult(models.Model):
 
 
 class ProbeState(models.Model):
-    """One row per probe: its state machine and its latest check (the board's table reads only these)."""
+    """One row per probe: its state machine and its latest check (the board's table reads only these).
+
+    unknown ──ok──▶ up ◀──ok──▶ degraded (warn)     up/degraded/unknown ──HEALTH_DOWN_AFTER fails──▶ down
+    down ──HEALTH_UP_AFTER passes──▶ up/degraded     (dashboard.health.rules.step; `advance` applies it)
+    """
 
     probe = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNKNOWN)
@@ -77,6 +84,29 @@ class ProbeState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.probe}: {self.status}"
+
+    def advance(self, state: str, *, at: datetime, latency_ms: float | None, detail: str) -> ProbeFlip | None:
+        """One more check (ok / warn / fail) of this probe: step the state machine, keep the check as the
+        latest, and return the flip it makes (unsaved), if any. A new probe's first status is not a
+        flip, unless it starts out down. The caller saves (services.record_results, the demo's seed)."""
+        before = Machine(self.status, self.consecutive_failures, self.consecutive_successes)
+        after = step(before, state, down_after=settings.HEALTH_DOWN_AFTER, up_after=settings.HEALTH_UP_AFTER)
+        flip = None
+        if after.status != before.status and (before.status != Status.UNKNOWN or after.status == Status.DOWN):
+            flip = ProbeFlip(
+                probe=self.probe, at=at, from_status=before.status, to_status=after.status, detail=detail[:500]
+            )
+        if after.status != before.status:
+            self.status_since = at
+        self.status = after.status
+        self.consecutive_failures = after.failures
+        self.consecutive_successes = after.successes
+        self.first_checked_at = self.first_checked_at or at
+        self.last_checked_at = at
+        self.last_state = state
+        self.last_latency_ms = latency_ms
+        self.last_detail = detail[:500]
+        return flip
 
 
 class ProbeFlip(models.Model):

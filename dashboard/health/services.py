@@ -26,7 +26,7 @@ from django.utils import timezone
 from dashboard.health import probes as probe_module
 from dashboard.health.models import CheckState, ProbeFlip, ProbeHour, ProbeResult, ProbeState, Status
 from dashboard.health.probes import Outcome
-from dashboard.health.rules import Machine, format_uptime, step, uptime_millipercent
+from dashboard.health.rules import format_uptime, uptime_millipercent
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -73,24 +73,10 @@ def record_results(outcomes: list[Outcome], at: datetime | None = None) -> list[
 
 def _advance(outcome: Outcome, at: datetime) -> ProbeFlip | None:
     state, _ = ProbeState.objects.select_for_update().get_or_create(probe=outcome.probe)
-    before = Machine(state.status, state.consecutive_failures, state.consecutive_successes)
-    after = step(before, outcome.state, down_after=settings.HEALTH_DOWN_AFTER, up_after=settings.HEALTH_UP_AFTER)
-    flip = None
-    if after.status != before.status and (before.status != Status.UNKNOWN or after.status == Status.DOWN):
+    flip = state.advance(outcome.state, at=at, latency_ms=outcome.latency_ms, detail=outcome.detail)
+    if flip is not None:
         ProbeFlip.objects.filter(probe=outcome.probe, until__isnull=True).update(until=at)
-        flip = ProbeFlip.objects.create(
-            probe=outcome.probe, at=at, from_status=before.status, to_status=after.status, detail=outcome.detail[:500]
-        )
-    if after.status != before.status:
-        state.status_since = at
-    state.status = after.status
-    state.consecutive_failures = after.failures
-    state.consecutive_successes = after.successes
-    state.first_checked_at = state.first_checked_at or at
-    state.last_checked_at = at
-    state.last_state = outcome.state
-    state.last_latency_ms = outcome.latency_ms
-    state.last_detail = outcome.detail[:500]
+        flip.save()
     state.save()
     return flip
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from dashboard.retention.models import RetentionRun
 from dashboard.retention.policies import KIND_OF_MODEL, POLICIES, Policy
-from deadletters.services import cleanup_replayed
+from deadletters.services.sweeps import cleanup_replayed
 from timedify_ops.jobs.registry import RUNNER
 from timedify_ops.queue import enqueue
 

@@ -95,7 +95,7 @@ JOBS: list[Job] = [
     ),
     Job(
         key="deadletters-sweep",
-        func="deadletters.services.sweep_stuck",
+        func="deadletters.services.sweeps.sweep_stuck",
         description="Re-enqueue lost replays, fail replays whose worker died, resume or close stuck bulk actions.",
         every_minutes=1,
     ),
