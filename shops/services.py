@@ -29,6 +29,8 @@ events_log = logging.getLogger("timedify_ops.events")
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # A token check is one cost-1 query; a shop that does not answer within this is a failed check.
 CHECK_TIMEOUT_S = 5.0
+# Why a token is marked invalid when the Admin API answers 401 (shown on /shops/ and in the tokens probe).
+UNAUTHORIZED = "401 Unauthorized from the Admin API"
 
 
 class ShopTokenError(Exception):
@@ -246,7 +248,7 @@ def admin_client(
         budget=settings.SHOPIFY_ADMIN_RETRY_BUDGET,
         timeout_s=timeout_s or settings.SHOPIFY_ADMIN_TIMEOUT_S,
         sleep=sleep,
-        on_unauthorized=lambda: mark_token_invalid(current.pk, "401 Unauthorized from the Admin API", only_if=used),
+        on_unauthorized=lambda: mark_token_invalid(current.pk, UNAUTHORIZED, only_if=used),
     )
 
 
@@ -324,6 +326,11 @@ def check_tokens(*, budget_s: float | None = None) -> dict[str, int]:
         checked += 1
         if not check_token(Shop(pk=pk), timeout_s=CHECK_TIMEOUT_S).ok:
             failed += 1
+    return check_summary(checked, failed, deferred=deferred, rotated=rotated)
+
+
+def check_summary(checked: int, failed: int, *, deferred: int = 0, rotated: int = 0) -> dict[str, int]:
+    """The hourly token check's result, as its JobRun keeps it."""
     summary = {"checked": checked, "ok": checked - failed, "failed": failed}
     if deferred:
         summary["deferred"] = deferred

@@ -259,17 +259,14 @@ def run_attempts(
     last = tries[-1]
     if last.ok:
         return Outcome(delivered=True, attempts=len(tries), last=last)
+    return Outcome(delivered=False, attempts=len(tries), last=last, reason=failure_reason(last, len(tries)))
+
+
+def failure_reason(last: AttemptResult, attempts: int) -> str:
+    """Why a run of attempts ended without a delivery: the dead letter's reason."""
     if not last.retryable:
-        return Outcome(
-            delivered=False, attempts=len(tries), last=last, reason=f"{last.describe()}: permanent, not retried"
-        )
-    attempts = "attempt" if len(tries) == 1 else "attempts"
-    return Outcome(
-        delivered=False,
-        attempts=len(tries),
-        last=last,
-        reason=f"{last.describe()} after {len(tries)} {attempts} (retry budget spent)",
-    )
+        return f"{last.describe()}: permanent, not retried"
+    return f"{last.describe()} after {attempts} {'attempt' if attempts == 1 else 'attempts'} (retry budget spent)"
 
 
 def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:

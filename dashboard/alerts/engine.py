@@ -213,16 +213,29 @@ def alert_now(now: datetime | None = None, rules: list[Rule] | None = None) -> t
         for row in notify.send_alert(alert, event):
             sent += row.ok
             failed += not row.ok
-    summary = {
-        "firing": [result.rule.key for result in results if result.state == "firing"],
-        "pending": [result.rule.key for result in results if result.state == "pending"],
-        "fired": [alert.rule_key for alert, event in outbox if event == "fire"],
-        "resolved": [alert.rule_key for alert, event in outbox if event == "resolve"],
-        "repeated": [alert.rule_key for alert, event in outbox if event == "repeat"],
-        "errors": [result.rule.key for result in results if result.state == "error"],
+    return results, summary(
+        firing=[result.rule.key for result in results if result.state == "firing"],
+        pending=[result.rule.key for result in results if result.state == "pending"],
+        fired=[alert.rule_key for alert, event in outbox if event == "fire"],
+        resolved=[alert.rule_key for alert, event in outbox if event == "resolve"],
+        repeated=[alert.rule_key for alert, event in outbox if event == "repeat"],
+        errors=[result.rule.key for result in results if result.state == "error"],
+        sent=sent,
+        failed=failed,
+    )
+
+
+def summary(*, firing, pending, fired, resolved, repeated, errors, sent: int, failed: int) -> dict:
+    """The alerting job's result, as its JobRun keeps it (rule keys per outcome)."""
+    return {
+        "firing": firing,
+        "pending": pending,
+        "fired": fired,
+        "resolved": resolved,
+        "repeated": repeated,
+        "errors": errors,
         "notifications": {"sent": sent, "failed": failed},
     }
-    return results, summary
 
 
 def acknowledge(alert_pk: int, user) -> bool:

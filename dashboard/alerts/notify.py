@@ -249,6 +249,11 @@ def daily_slo_report(now: datetime | None = None) -> dict:
         errors = [f"{row.channel}: {row.error}" for row in rows if not row.ok]
         if not sent:
             SloDailyReport.objects.release_notification(report.pk)
+    return daily_report_result(report, sent, errors)
+
+
+def daily_report_result(report: SloDailyReport, sent: list[str], errors: list[str]) -> dict:
+    """The daily report job's result, as its JobRun keeps it."""
     return {
         "date": report.date.isoformat(),
         "all_met": report.all_met,

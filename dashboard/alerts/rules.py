@@ -74,7 +74,10 @@ def _plural(count: float, word: str) -> str:
 
 
 def probe_down(rule: Rule, now: datetime) -> Evaluation:
-    states = sources.probe_states()
+    return judge_probes(rule, sources.probe_states())
+
+
+def judge_probes(rule: Rule, states: list[sources.ProbeStatus]) -> Evaluation:
     down = [state for state in states if state.status == "down"]
     parts = []
     for state in down:
@@ -125,19 +128,32 @@ def delivery_backlog(rule: Rule, now: datetime) -> Evaluation:
 
 
 def dead_letters_last_hour(rule: Rule, now: datetime) -> Evaluation:
-    count = DeadLetter.objects.filter(created_at__gte=now - DEAD_LETTER_WINDOW, created_at__lte=now).count()
+    return judge_dead_letters_last_hour(
+        rule, DeadLetter.objects.filter(created_at__gte=now - DEAD_LETTER_WINDOW, created_at__lte=now).count()
+    )
+
+
+def judge_dead_letters_last_hour(rule: Rule, count: int) -> Evaluation:
     return Evaluation(
         breaching=rule.above(count), value=count, detail=f"{_plural(count, 'dead letter')} in the last hour"
     )
 
 
 def open_dead_letters(rule: Rule, now: datetime) -> Evaluation:
-    count = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
+    return judge_open_dead_letters(rule, DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count())
+
+
+def judge_open_dead_letters(rule: Rule, count: int) -> Evaluation:
     return Evaluation(breaching=rule.above(count), value=count, detail=f"{_plural(count, 'open dead letter')}")
 
 
 def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
-    count = sources.count_log_lines(settings.ALERT_ERROR_PATTERN, now - ERROR_LOG_WINDOW, now)
+    return judge_error_log_lines(
+        rule, sources.count_log_lines(settings.ALERT_ERROR_PATTERN, now - ERROR_LOG_WINDOW, now)
+    )
+
+
+def judge_error_log_lines(rule: Rule, count: int) -> Evaluation:
     return Evaluation(
         breaching=rule.above(count),
         value=count,

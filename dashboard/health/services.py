@@ -97,6 +97,11 @@ def run_probes_job() -> str:
     at = timezone.now()
     outcomes = run_all_probes()
     flips = record_results(outcomes, at=at)
+    return run_summary(outcomes, flips)
+
+
+def run_summary(outcomes: list[Outcome], flips: list[ProbeFlip]) -> str:
+    """The probes job's result, as its JobRun keeps it: "8 ok, 1 fail; app → down"."""
     counts = defaultdict(int)
     for outcome in outcomes:
         counts[outcome.state] += 1

@@ -208,8 +208,9 @@ def run_retention(
 
 
 def _finish(run: RetentionRun, started: float, deleted: dict, reports: list[KindReport], *, ok: bool, error=""):
-    run.finished_at = timezone.now()
-    run.duration_ms = round((time.monotonic() - started) * 1000, 3)
+    elapsed_s = time.monotonic() - started
+    run.finished_at = run.started_at + timedelta(seconds=elapsed_s)  # on the run's own clock (`now`)
+    run.duration_ms = round(elapsed_s * 1000, 3)
     run.ok = ok
     run.complete = ok and all(report.complete for report in reports)
     run.deleted = deleted
@@ -229,6 +230,11 @@ def retention_job() -> dict:
     continued = not run.complete and run.total > 0
     if continued:
         enqueue(RUNNER, "retention", group="retention")
+    return job_result(run, continued)
+
+
+def job_result(run: RetentionRun, continued: bool) -> dict:
+    """The daily job's result, as its JobRun keeps it."""
     return {"deleted": {k: v for k, v in run.deleted.items() if v}, "complete": run.complete, "continued": continued}
 
 

@@ -243,5 +243,9 @@ def rollup_recent(now: datetime | None = None) -> dict:
         start = oldest_allowed
     elif newest + MINUTE < start:
         start = max(newest + MINUTE, oldest_allowed)
-    written = rollup_range(start, end)
+    return summary(rollup_range(start, end), start, end)
+
+
+def summary(written: int, start: datetime, end: datetime) -> dict:
+    """The rollup job's result, as its JobRun keeps it."""
     return {"minutes": written, "from": start.isoformat(), "to": end.isoformat()}

@@ -25,7 +25,8 @@ from timedify_ops.queue import enqueue
 logger = logging.getLogger(__name__)
 
 
-def _summarise(result) -> str:
+def summarise(result) -> str:
+    """A job's result as its JobRun keeps it."""
     if result is None:
         return ""
     text = result if isinstance(result, str) else repr(result)
@@ -51,7 +52,7 @@ def run_job(key: str, *, trigger: str = "schedule", user=None, user_id: int | No
         )
         logger.exception("job %s failed", key)
         raise
-    run.finish(ok=True, duration_ms=(time.perf_counter() - started) * 1000, result=_summarise(result))
+    run.finish(ok=True, duration_ms=(time.perf_counter() - started) * 1000, result=summarise(result))
     return result
 
 

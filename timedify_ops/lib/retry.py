@@ -69,7 +69,9 @@ class RetryBudget:
         )
         return waits + self.max_attempts * attempt_timeout_s
 
-    def run(self, try_once: Callable[[int], T], *, sleep: Callable[[float], None] = time.sleep) -> list[T]:
+    def run(
+        self, try_once: Callable[[int], T], *, sleep: Callable[[float], None] = time.sleep, rng=random.random
+    ) -> list[T]:
         """The retry loop: try until one try is ok, one fails for good, or the budget is spent.
 
         1. call try_once(1); an outcome that is ok, or not retryable, ends the run;
@@ -81,7 +83,7 @@ class RetryBudget:
         outcomes: list[T] = []
         for number in range(1, self.max_attempts + 1):
             if outcomes:
-                sleep(self.delay_s(number - 1, outcomes[-1].retry_after_s))
+                sleep(self.delay_s(number - 1, outcomes[-1].retry_after_s, rng=rng))
             outcome = try_once(number)
             outcomes.append(outcome)
             if outcome.ok or not outcome.retryable:

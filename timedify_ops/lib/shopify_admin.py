@@ -43,6 +43,12 @@ class AdminAPIError(Exception):
 class Unauthorized(AdminAPIError):
     """401: the access token is invalid or revoked. Never retried."""
 
+    @classmethod
+    def from_shop(cls, shop: str, *, attempts: int = 1) -> Unauthorized:
+        return cls(
+            f"401 Unauthorized from {shop}: the access token is invalid or revoked", status_code=401, attempts=attempts
+        )
+
 
 class RetryBudgetSpent(AdminAPIError):
     """Every attempt failed with a retryable answer (network, 5xx, 429, THROTTLED)."""
@@ -284,11 +290,7 @@ class AdminClient:
             if status == 401:
                 if self.on_unauthorized is not None:
                     self.on_unauthorized()
-                raise Unauthorized(
-                    f"401 Unauthorized from {self.shop}: the access token is invalid or revoked",
-                    status_code=401,
-                    attempts=attempt,
-                )
+                raise Unauthorized.from_shop(self.shop, attempts=attempt)
             if status == 429:
                 hint = parse_retry_after(response.headers.get("Retry-After"))
                 if hint is None and throttle is not None:

@@ -1,6 +1,6 @@
 """The demo's Shopify app: where timedify-ops forwards webhooks, probes health and checks tokens.
 
-    python -m timedify_ops.demo.receiver [--port 8765] [--ingest http://127.0.0.1:8000/logs/ingest]
+    python -m demo.receiver [--port 8765] [--ingest http://127.0.0.1:8000/logs/ingest]
 
 - POST /webhooks (and /webhooks/…): checks the forwarded HMAC (with SHOPIFY_API_SECRET, when set),
   then answers like a real app on a real day: mostly 200 in ~80 ms, sometimes slow (now and then
@@ -26,8 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from timedify_ops.demo import content
-from timedify_ops.demo.shipper import LogShipper
+from demo import content
+from demo.shipper import LogShipper
 from timedify_ops.lib import signing
 
 REVOKED_SHOPS = frozenset({"harbor-hound.myshopify.com"})

@@ -1,10 +1,10 @@
-"""manage.py seed_demo: fill an empty database with a realistic week (dashboard.demo.seed)."""
+"""manage.py seed_demo: fill an empty database with a realistic week (demo.seed); needs demo.settings."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.demo import seed as demo
+from demo import seed as demo
 
 
 class Command(BaseCommand):

@@ -15,8 +15,9 @@ The story the numbers tell (all times UTC, relative to `now`):
   `tokens` probe is down since, and its alert fires (acknowledged: the merchant has to reinstall);
 - operators replayed most older dead letters one by one; recent ones are still open.
 
-seed.py writes the plan and derives everything else (probe history, logs, telemetry, rollups,
-reports, alerts, job runs, audit) from it.
+demo.seed writes the plan and derives everything else (probe history, logs, telemetry, rollups,
+reports, alerts, job runs, audit) from it. Deliveries and replays run the production retry loop
+(RetryBudget.run) on the plan's clock, and their outcomes are named as webhooks.services names them.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from timedify_ops.demo import content
-from timedify_ops.lib.retry import RetryBudget
+from demo import content
+from timedify_ops.lib.retry import RetryBudget, is_retryable_status
 from timedify_ops.lib.shopify_headers import REDACTED
+from webhooks.services import AttemptResult, failure_reason
 
 OUTAGE_MINUTES = 6
 OUTAGE_AT = time(14, 7, 12)
@@ -61,14 +63,18 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code <= 299
 
     @property
+    def retryable(self) -> bool:
+        return self.status_code is None or is_retryable_status(self.status_code)
+
+    retry_after_s = None  # the demo app never sends Retry-After
+
+    @property
     def finished_at(self) -> datetime:
         return self.started_at + self.duration_ms * MS
 
-    def describe(self) -> str:
-        """As webhooks.services.AttemptResult.describe."""
-        if self.status_code is None:
-            return f"network error: {self.error}"
-        return f"HTTP {self.status_code}"
+    def result(self) -> AttemptResult:
+        """The same try as the delivery worker sees it."""
+        return AttemptResult(self.status_code, self.error, self.excerpt, self.duration_ms)
 
 
 @dataclass
@@ -278,26 +284,31 @@ class Planner:
         duration = rng.uniform(800, 3200) if slow else min(4800.0, rng.lognormvariate(math.log(85), 0.5))
         return Attempt(number, moment, duration, 200, "", '{"ok":true}')
 
+    def run_budget(self, event: Event, start: datetime, answer) -> list[Attempt]:
+        """The production retry loop over `answer(moment, number)`, its waits on the plan's clock."""
+        clock = [start]
+
+        def try_once(_number: int) -> Attempt:
+            attempt = answer(clock[0], len(event.attempts) + 1)
+            event.attempts.append(attempt)
+            return attempt
+
+        def wait(seconds: float) -> None:
+            clock[0] = event.attempts[-1].finished_at + timedelta(seconds=seconds)
+
+        return self.budget.run(try_once, sleep=wait, rng=self.rng.random)
+
     def deliver(self, event: Event) -> None:
         """One run of the retry budget (as webhooks.services.run_attempts); then delivered or dead-lettered."""
-        moment = event.received_at + timedelta(milliseconds=self.rng.lognormvariate(math.log(60), 0.6))
-        last = None
-        for index in range(1, self.budget.max_attempts + 1):
-            if last is not None:
-                moment = last.finished_at + timedelta(seconds=self.budget.delay_s(index - 1, rng=self.rng.random))
-            last = self.answer(event, moment, len(event.attempts) + 1)
-            event.attempts.append(last)
-            if last.ok:
-                event.delivered_at = last.finished_at
-                return
-            if last.status_code is not None and 400 <= last.status_code < 500 and last.status_code not in (408, 429):
-                reason = f"{last.describe()}: permanent, not retried"
-                break
-        else:
-            reason = f"{last.describe()} after {self.budget.max_attempts} attempts (retry budget spent)"
+        start = event.received_at + timedelta(milliseconds=self.rng.lognormvariate(math.log(60), 0.6))
+        tries = self.run_budget(event, start, lambda moment, number: self.answer(event, moment, number))
+        last = tries[-1]
+        if last.ok:
+            event.delivered_at = last.finished_at
+            return
         event.letter = Letter(
             created_at=last.finished_at,
-            reason=reason,
+            reason=failure_reason(last.result(), len(tries)),
             last_status_code=last.status_code,
             last_error=(last.error or last.excerpt[:500]),
         )
@@ -321,18 +332,17 @@ class Planner:
             letter.last_status_code, letter.last_error = 200, ""
             return
         if letter.last_status_code == 404:
-            attempt = Attempt(number, moment, self.rng.uniform(20, 40), 404, "", '{"error":"Shop not found"}', by)
-            event.attempts.append(attempt)
-            letter.reason = f"{attempt.describe()}: permanent, not retried"
+
+            def answer(at, n):
+                return Attempt(n, at, self.rng.uniform(20, 40), 404, "", '{"error":"Shop not found"}', by)
         else:
-            for index in range(self.budget.max_attempts):
-                if index:
-                    moment = attempt.finished_at + timedelta(seconds=self.budget.delay_s(index, rng=self.rng.random))
-                attempt = Attempt(
-                    number + index, moment, self.rng.uniform(25, 60), 500, "", "Internal Server Error", by
-                )
-                event.attempts.append(attempt)
-            letter.reason = f"{attempt.describe()} after {self.budget.max_attempts} attempts (retry budget spent)"
+
+            def answer(at, n):
+                return Attempt(n, at, self.rng.uniform(25, 60), 500, "", "Internal Server Error", by)
+
+        tries = self.run_budget(event, moment, answer)
+        attempt = tries[-1]
+        letter.reason = failure_reason(attempt.result(), len(tries))
         letter.status = "failed"
         letter.last_status_code, letter.last_error = attempt.status_code, attempt.excerpt
 

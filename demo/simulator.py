@@ -1,6 +1,6 @@
 """The demo's Shopify and Fly: signed webhooks to the ingress, log batches to /logs/ingest.
 
-    SHOPIFY_API_SECRET=… LOG_INGEST_TOKEN=… python -m timedify_ops.demo.simulator [--ingress URL] [--rate 0.25]
+    SHOPIFY_API_SECRET=… LOG_INGEST_TOKEN=… python -m demo.simulator [--ingress URL] [--rate 0.25]
 
 - Webhooks arrive at random (a Poisson stream of `--rate` a second) from the demo's shops, for
   the six topics, signed with SHOPIFY_API_SECRET exactly as Shopify signs them.
@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from timedify_ops.demo import content
-from timedify_ops.demo.shipper import LogShipper
+from demo import content
+from demo.shipper import LogShipper
 
 
 @dataclass
