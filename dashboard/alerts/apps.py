@@ -8,4 +8,4 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         # Django start-up: the checks read the rule registry, which imports models (ready only now).
-        from dashboard.alerts import checks  # noqa: F401 - registers the system checks
+        from dashboard.alerts import checks  # noqa: F401 - registers the settings checks
