@@ -20,6 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+# The two hand-offs of the pipeline to the recover layer above (tests/test_layers.py lists them):
+# a spent budget creates the dead letter, and a delivered webhook's side effects are the shops room's.
 from deadletters.models import DeadLetter
 from shops.side_effects import apply_side_effects
 from timedify_ops.lib import shopify_headers, signing
