@@ -1,7 +1,7 @@
 """GET /metrics: Prometheus text exposition, the same figures whichever gunicorn worker answers.
 
 Everything comes from the database: cumulative counters and histograms that every process
-adds to (dashboard.telemetry), and gauges read at scrape time. Rooms add collectors to
+adds to (timedify_ops.telemetry), and gauges read at scrape time. Rooms add collectors to
 COLLECTORS; each yields MetricFamily objects.
 """
 

@@ -64,8 +64,6 @@ MOVED = {
     "notification": ("alerts", Notification),
     "retentionrun": ("retention", RetentionRun),
 }
-NOW = timezone.now().replace(microsecond=0)
-DAY = (NOW - timedelta(days=1)).date()
 
 
 def old_targets(executor: MigrationExecutor) -> list[tuple[str, str | None]]:
@@ -87,8 +85,9 @@ def migrate_to(targets) -> MigrationExecutor:
     return executor
 
 
-def fill_the_old_layout(old) -> dict:
+def fill_the_old_layout(old, now) -> dict:
     """One row (or a few) in every table of the old layout, written through its historical models."""
+    day = (now - timedelta(days=1)).date()
     User = old.get_model("auth", "User")
     # Historical models have no methods (no set_password): the test logs in with force_login.
     operator = User.objects.create(username="olivia", is_superuser=True, is_staff=True)
@@ -102,10 +101,10 @@ def fill_the_old_layout(old) -> dict:
 
     event = old.get_model("webhooks", "WebhookEvent").objects.create(
         webhook_id="wh-upgrade-1", topic="orders/create", shop_domain="upgrade-shop.myshopify.com",
-        body=b'{"id": 1}', body_size=9, status="dead_lettered", attempts=1, received_at=NOW - timedelta(hours=2),
+        body=b'{"id": 1}', body_size=9, status="dead_lettered", attempts=1, received_at=now - timedelta(hours=2),
     )  # fmt: skip
     old.get_model("webhooks", "DeliveryAttempt").objects.create(
-        event=event, number=1, started_at=NOW - timedelta(hours=2), duration_ms=88.5, status_code=500,
+        event=event, number=1, started_at=now - timedelta(hours=2), duration_ms=88.5, status_code=500,
         response_excerpt="upstream exploded",
     )  # fmt: skip
     bulk = old.get_model("deadletters", "BulkAction").objects.create(
@@ -114,11 +113,11 @@ def fill_the_old_layout(old) -> dict:
     )  # fmt: skip
     letter = old.get_model("deadletters", "DeadLetter").objects.create(
         event=event, reason="HTTP 500 after 5 attempts (retry budget spent)", topic=event.topic,
-        shop_domain=event.shop_domain, last_status_code=500, created_at=NOW - timedelta(hours=1), bulk_action=bulk,
+        shop_domain=event.shop_domain, last_status_code=500, created_at=now - timedelta(hours=1), bulk_action=bulk,
     )  # fmt: skip
     old.get_model("shops", "Shop").objects.create(domain="upgrade-shop.myshopify.com", scopes="read_orders")
     old.get_model("shops", "SyntheticRun").objects.create(
-        topics=["orders/create"], status="done", ok=True, finished_at=NOW,
+        topics=["orders/create"], status="done", ok=True, finished_at=now,
         results=[{"topic": "orders/create", "url": "http://x/webhooks/orders/create", "status_code": 200,
                   "ms": 12.5, "error": "", "webhook_id": "syn-1", "ok": True}],
     )  # fmt: skip
@@ -130,49 +129,49 @@ def fill_the_old_layout(old) -> dict:
     )  # fmt: skip
     old.get_model("admin", "LogEntry").objects.create(
         user=operator, content_type=audit_type, object_id=str(entry.pk), object_repr="audit entry", action_flag=2,
-        action_time=NOW,
+        action_time=now,
     )  # fmt: skip
     dashboard["jobrun"].objects.create(
-        key="sweep-stale-events", started_at=NOW - timedelta(seconds=30), finished_at=NOW, duration_ms=4.2, ok=True,
+        key="sweep-stale-events", started_at=now - timedelta(seconds=30), finished_at=now, duration_ms=4.2, ok=True,
         result="{'requeued': 7654321}",
     )  # fmt: skip
     dashboard["latencyminute"].objects.create(
-        series="db_query", labels="kind=select,ok=1", minute=NOW - timedelta(minutes=5), count=3, sum_ms=3, b00=3
+        series="db_query", labels="kind=select,ok=1", minute=now - timedelta(minutes=5), count=3, sum_ms=3, b00=3
     )
     dashboard["latencytotal"].objects.create(series="ingress", labels="outcome=accepted", count=2, sum_ms=80, b05=2)
     dashboard["metriccounter"].objects.create(name="deliveries_total", labels="outcome=delivered_first_try", value=4242)
     dashboard["probestate"].objects.create(
-        probe="app", status="down", status_since=NOW - timedelta(minutes=3), consecutive_failures=3,
-        last_checked_at=NOW - timedelta(seconds=20), last_state="fail", last_detail="HTTP 503 from the upgrade",
+        probe="app", status="down", status_since=now - timedelta(minutes=3), consecutive_failures=3,
+        last_checked_at=now - timedelta(seconds=20), last_state="fail", last_detail="HTTP 503 from the upgrade",
     )  # fmt: skip
     dashboard["probeflip"].objects.create(
-        probe="app", at=NOW - timedelta(minutes=3), from_status="up", to_status="down", detail="HTTP 503"
+        probe="app", at=now - timedelta(minutes=3), from_status="up", to_status="down", detail="HTTP 503"
     )
-    dashboard["probehour"].objects.create(probe="app", hour=NOW.replace(minute=0, second=0), checks=60, failures=3)
+    dashboard["probehour"].objects.create(probe="app", hour=now.replace(minute=0, second=0), checks=60, failures=3)
     dashboard["proberesult"].objects.create(
-        probe="app", checked_at=NOW - timedelta(seconds=20), state="fail", latency_ms=12, detail="HTTP 503"
+        probe="app", checked_at=now - timedelta(seconds=20), state="fail", latency_ms=12, detail="HTTP 503"
     )
     dashboard["logentry"].objects.create(
-        timestamp=NOW - timedelta(minutes=1), timestamp_ns=int((NOW - timedelta(minutes=1)).timestamp() * 1e9),
+        timestamp=now - timedelta(minutes=1), timestamp_ns=int((now - timedelta(minutes=1)).timestamp() * 1e9),
         app="timedify-app", message="the upgrade's own log line", level=40,
     )  # fmt: skip
-    dashboard["slominute"].objects.create(minute=NOW - timedelta(minutes=10), received=5, probe_checks=1, probe_up=1)
+    dashboard["slominute"].objects.create(minute=now - timedelta(minutes=10), received=5, probe_checks=1, probe_up=1)
     dashboard["slodailyreport"].objects.create(
-        date=DAY, all_met=False, received=1234, incidents=[],
+        date=day, all_met=False, received=1234, incidents=[],
         slos={"uptime": {"name": "Uptime", "objective": 0.999, "target": "> 99.9 %", "value": 0.99, "met": False,
                          "good": 99, "bad": 1, "total": 100, "budget_consumed": 10.0, "burn_rate": 10.0,
                          "window_days": 28}},
     )  # fmt: skip
     dashboard["rulestate"].objects.create(key="probe-down", available=True, breaching=True, value=1, detail="down: app")
     alert = dashboard["alert"].objects.create(
-        rule_key="probe-down", title="The upgrade's own alert", category="health", pending_since=NOW, fired_at=NOW,
-        last_seen_at=NOW, value=1, threshold=0,
+        rule_key="probe-down", title="The upgrade's own alert", category="health", pending_since=now, fired_at=now,
+        last_seen_at=now, value=1, threshold=0,
     )  # fmt: skip
     dashboard["notification"].objects.create(
         alert=alert, channel="slack", event="fire", ok=False, error="HTTP 500 from the upgrade's Slack", attempts=4
     )
     dashboard["retentionrun"].objects.create(
-        started_at=NOW - timedelta(hours=3), finished_at=NOW - timedelta(hours=3), ok=True, complete=True,
+        started_at=now - timedelta(hours=3), finished_at=now - timedelta(hours=3), ok=True, complete=True,
         event_days=14, deleted={"webhook_events": 31337}, skipped=[], duration_ms=1500,
     )  # fmt: skip
     return {
@@ -189,7 +188,8 @@ def test_a_database_of_the_old_layout_keeps_every_row_and_the_console_serves_the
     new_leaves = executor.loader.graph.leaf_nodes()
     executor = migrate_to(old_targets(executor))
     old = old_apps(executor)
-    before = fill_the_old_layout(old)
+    now = timezone.now().replace(microsecond=0)
+    before = fill_the_old_layout(old, now)
     counts = {model: old.get_model("dashboard", model).objects.count() for model in MOVED}
 
     migrate_to(new_leaves)
@@ -223,7 +223,7 @@ def test_a_database_of_the_old_layout_keeps_every_row_and_the_console_serves_the
         "/status/": "HTTP 503 from the upgrade",
         "/logs/?app=timedify-app": "the upgrade&#x27;s own log line",
         "/slo/daily/": "1,234",
-        f"/slo/daily/{DAY.isoformat()}/": "Uptime",
+        f"/slo/daily/{(now - timedelta(days=1)).date().isoformat()}/": "Uptime",
         "/alerts/": "HTTP 500 from the upgrade&#x27;s Slack",
         "/deadletters/": "upgrade-shop.myshopify.com",
         f"/deadletters/{before['letter']}/": "upstream exploded",
@@ -295,9 +295,11 @@ def _fresh_database_env(tmp_path) -> tuple[dict[str, str], callable]:
 SHOW_CONTENT_TYPES = """
 import django; django.setup()
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group
 from timedify_ops.audit.models import AuditEntry
 print(sorted(set(ContentType.objects.values_list("app_label", flat=True))))
 print(ContentType.objects.get_for_model(AuditEntry).app_label)
+print(sorted(Group.objects.values_list("name", flat=True)))
 """
 
 
@@ -316,8 +318,9 @@ def test_migrate_builds_a_fresh_database_from_nothing(tmp_path):
         shown = subprocess.run(
             [sys.executable, "-c", SHOW_CONTENT_TYPES], cwd=ROOT, env=env, capture_output=True, text=True, check=True
         )
-        labels, audit_label = shown.stdout.splitlines()
+        labels, audit_label, groups = shown.stdout.splitlines()
         assert audit_label == "audit"
+        assert groups == "['operator', 'viewer']"  # the roles, made by two migrations, once
         assert all(f"'{label}'" in labels for label in NEW_APPS[1:])
     finally:
         drop()

@@ -314,7 +314,7 @@ class Planner:
         )
 
     def replay(self, event: Event, requested_at: datetime, by: str, *, succeed: bool, in_bulk: bool = False) -> None:
-        """An operator's replay (as deadletters.services.perform_replay): new attempts, never rewritten."""
+        """An operator's replay (as deadletters.services.letter.perform_replay): new attempts, never rewritten."""
         letter = event.letter
         letter.replay_requested_at = requested_at
         letter.replay_requested_by = by
