@@ -197,17 +197,6 @@ try:
                 raise ConfigError(f"{_name}[{_key}] must be a number (got {_raw!r})") from None
             if _target[_key] < 0:
                 raise ConfigError(f"{_name}[{_key}] must not be negative (got {_raw!r})")
-    # The checklist's `(webhook error|prisma.*error|429|5..)`, with 429/5xx as whole numbers: the
-    # literal `5..` matches any "5" and two characters (dates, "15 ms"). POSIX and Python syntax alike.
-    ALERT_ERROR_PATTERN = env.str(
-        "ALERT_ERROR_PATTERN", default=r"webhook error|prisma.*error|(^|[^0-9])(429|5[0-9][0-9])([^0-9]|$)"
-    )
-    try:
-        import re as _re
-
-        _re.compile(ALERT_ERROR_PATTERN)
-    except _re.error as _error:
-        raise ConfigError(f"ALERT_ERROR_PATTERN is not a valid regular expression ({_error})") from None
     # Django's mail settings, for the email channel.
     EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
     EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1)

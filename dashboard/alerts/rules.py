@@ -150,13 +150,13 @@ def open_dead_letters(rule: Rule, now: datetime) -> Evaluation:
 
 
 def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
-    count = sources.count_log_lines(settings.ALERT_ERROR_PATTERN, now - ERROR_LOG_WINDOW, now)
+    count = sources.count_error_lines(now - ERROR_LOG_WINDOW, now)
     if count is None:
         return Evaluation.unavailable("the log store is not installed (issue 5)")
     return Evaluation(
         breaching=rule.above(count),
         value=count,
-        detail=f"{_plural(count, 'line')} matching /{settings.ALERT_ERROR_PATTERN}/ in the last 5 minutes",
+        detail=f"{_plural(count, 'error line')} in the last 5 minutes",
     )
 
 
@@ -260,7 +260,7 @@ RULES: list[Rule] = [
     Rule(
         key="error-log-lines",
         title="Error lines in the logs",
-        description="Log lines matching ALERT_ERROR_PATTERN in the last 5 minutes above N.",
+        description="The app's error lines (signatures, 429/5xx statuses, level ≥ error) in the last 5 min above N.",
         category=PATTERN,
         evaluate=error_log_lines,
         default_threshold=20,

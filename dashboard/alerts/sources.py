@@ -56,15 +56,22 @@ def log_model():
         return None
 
 
-def count_log_lines(pattern: str, since: datetime, until: datetime) -> int | None:
-    """Lines whose message matches `pattern` (case-insensitive) in [since, until)."""
+def error_lines(since: datetime, until: datetime):
+    """The app's error lines (LogEntry.is_error, the one error-line matcher) logged in [since, until),
+    oldest first; timedify-ops' own events are left out (they have rules of their own). Served by
+    the partial index logentry_error_ts."""
     model = log_model()
     if model is None:
         return None
     from dashboard.logs.handler import PROVIDER as OWN_EVENTS
 
-    lines = model.objects.filter(timestamp__gte=since, timestamp__lt=until).exclude(provider=OWN_EVENTS)
-    return lines.filter(message__iregex=pattern).count()
+    lines = model.objects.filter(is_error=True, timestamp__gte=since, timestamp__lt=until).exclude(provider=OWN_EVENTS)
+    return lines.order_by("timestamp", "id")
+
+
+def count_error_lines(since: datetime, until: datetime) -> int | None:
+    lines = error_lines(since, until)
+    return None if lines is None else lines.count()
 
 
 def slo_statuses(now: datetime | None = None) -> list[SloStatus] | None:

@@ -22,7 +22,6 @@ import contextlib
 import logging
 import math
 import random
-import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -957,10 +956,7 @@ class Writer:
         rules = {rule.key: rule for rule in RULES}
         open_at = self._open_counter()
         created = sorted(event.letter.created_at for event in self.plan.letters)
-        pattern = re.compile(settings.ALERT_ERROR_PATTERN, re.IGNORECASE)
-        errors = sorted(
-            row.timestamp_ns for row in self.logs if row.provider != own_events.PROVIDER and pattern.search(row.message)
-        )
+        errors = sorted(row.timestamp_ns for row in self.logs if row.provider != own_events.PROVIDER and row.is_error)
         run_times = [at for at, _ in self.down_by_run]
         probe_names = [probe.name for probe in probe_module.registry()]
 
@@ -985,10 +981,7 @@ class Writer:
             count = bisect.bisect_left(errors, _ns(moment)) - bisect.bisect_left(
                 errors, _ns(moment - timedelta(minutes=5))
             )
-            return count, (
-                f"{count:g} line" + ("" if count == 1 else "s") + f" matching /{settings.ALERT_ERROR_PATTERN}/ "
-                "in the last 5 minutes"
-            )
+            return count, f"{count:g} error line" + ("" if count == 1 else "s") + " in the last 5 minutes"
 
         evaluators = {
             "probe-down": probe_down,

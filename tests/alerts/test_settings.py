@@ -11,7 +11,6 @@ from tests.test_settings import PRODUCTION, check
         ("ALERT_SLACK_WEBHOOK_URL", "hooks.slack.com/services/x", "ALERT_SLACK_WEBHOOK_URL must be an absolute"),
         ("ALERT_THRESHOLDS", "open-dead-letters=many", "ALERT_THRESHOLDS[open-dead-letters] must be a number"),
         ("ALERT_FOR_MINUTES", "probe-down", "ALERT_FOR_MINUTES must look like key=value"),
-        ("ALERT_ERROR_PATTERN", "(unclosed", "ALERT_ERROR_PATTERN is not a valid regular expression"),
         ("RETENTION_EVENT_DAYS", "0", "RETENTION_EVENT_DAYS must be at least 1"),
         ("EMAIL_USE_SSL", "maybe", "EMAIL_USE_SSL must be one of"),
     ],
