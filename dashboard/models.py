@@ -171,7 +171,14 @@ class MetricCounter(models.Model):
 # Sub-packages' models, imported here so they belong to this app: health probes (issue 4),
 # logs (issue 5), SLO rollups and daily reports (issue 6), alerting and retention (issue 7).
 from dashboard.alerts.models import Alert, Notification, RuleState  # noqa: E402
-from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState  # noqa: E402
+from dashboard.health.models import (  # noqa: E402
+    Heartbeat,
+    HeartbeatPing,
+    ProbeFlip,
+    ProbeHour,
+    ProbeResult,
+    ProbeState,
+)
 from dashboard.logs.models import LogEntry  # noqa: E402
 from dashboard.retention.models import RetentionRun  # noqa: E402
 from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
@@ -179,6 +186,8 @@ from dashboard.slo.models import SloDailyReport, SloMinute  # noqa: E402
 __all__ = [
     "Alert",
     "AuditEntry",
+    "Heartbeat",
+    "HeartbeatPing",
     "JobRun",
     "LatencyMinute",
     "LatencyTotal",

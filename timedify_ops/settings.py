@@ -160,6 +160,25 @@ try:
     HEALTH_STALE_AFTER_S = env.int("HEALTH_STALE_AFTER_S", default=180, minimum=60)
     STATUS_POLL_SECONDS = env.int("STATUS_POLL_SECONDS", default=15, minimum=1)
 
+    # --- heartbeats and the app's database (outside jobs report in; the app's migrations, read-only)
+    from timedify_ops.lib import heartbeats as _heartbeats
+
+    # Outside jobs expected to report to POST /heartbeats/<name>: "nightly-backup=24h+2h,sync=15m+5m".
+    try:
+        HEARTBEATS = _heartbeats.parse(env.str("HEARTBEATS", default=""))
+    except ValueError as error:
+        raise ConfigError(f"HEARTBEATS: {error}") from None
+    HEARTBEAT_TOKEN = env.secret("HEARTBEAT_TOKEN", default="")
+    if HEARTBEATS and not HEARTBEAT_TOKEN:
+        raise ConfigError("HEARTBEAT_TOKEN is not set, but HEARTBEATS is (the bearer token outside jobs report with)")
+    for _name in HEARTBEATS:
+        if _name in _BUILTIN_PROBES or _name in EXTRA_HTTP_PROBES or _name == "app-migrations":
+            raise ConfigError(f"HEARTBEATS: {_name!r} is already the name of a probe; pick another")
+    # The app's own database (its DATABASE_URL as Prisma takes it), read-only: the app-migrations probe.
+    APP_DATABASE_URL = env.raw("APP_DATABASE_URL") or ""
+    if APP_DATABASE_URL and not APP_DATABASE_URL.startswith(("postgres://", "postgresql://", "file:", "sqlite:")):
+        raise ConfigError("APP_DATABASE_URL must be a PostgreSQL URL (postgresql://…) or a Prisma SQLite URL (file:…)")
+
     # --- deadletters (issue 3)
     from timedify_ops.lib.durations import parse_duration
 

@@ -23,7 +23,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from dashboard.health import heartbeats
 from dashboard.health.rules import FAIL, OK, WARN
+from timedify_ops.lib import prisma_migrations
 
 # The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (settings.py checks a copy of this).
 BUILTIN = ("app", "database", "migrations", "worker", "backlog", "deadletters", "schedules", "disk", "tokens")
@@ -69,6 +71,13 @@ def registry() -> list[Probe]:
         Probe("disk", check_disk, "free space where the embedded database lives"),
         Probe("tokens", check_tokens, "every installed shop has a usable offline token (hourly check)"),
     ]
+    if settings.APP_DATABASE_URL:
+        probes.append(
+            Probe("app-migrations", check_app_migrations, "the app's Prisma migrations: none failed or unfinished")
+        )
+    for name, expectation in settings.HEARTBEATS.items():
+        description = f"heartbeat: an outside job reports to /heartbeats/{name}, {expectation.cadence}"
+        probes.append(Probe(name, partial(heartbeats.check, name), description))
     return probes
 
 
@@ -273,6 +282,15 @@ def check_tokens() -> tuple[str, str]:
         return FAIL, f"{len(problems)} shop(s) need a new token: {shown}{more}"
     installed = Shop.objects.filter(installed=True).count()
     return OK, f"{installed} installed shop(s), every token usable"
+
+
+# --------------------------------------------------------------------------- the app's migrations
+
+
+def check_app_migrations() -> tuple[str, str]:
+    """The checklist's `prisma migrate status`: the app's `_prisma_migrations`, read-only."""
+    status = prisma_migrations.check(settings.APP_DATABASE_URL, timeout_s=settings.HEALTH_HTTP_TIMEOUT_S)
+    return (OK if status.ok else FAIL), status.detail
 
 
 # --------------------------------------------------------------------------- schedules
