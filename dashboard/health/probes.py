@@ -269,10 +269,14 @@ def check_deadletters() -> tuple[str, str]:
 
 
 def check_tokens() -> tuple[str, str]:
-    """Reads what the hourly `check-shop-tokens` job found (no Shopify call here)."""
+    """The configured token keys against the stored tokens (at once: a wrong key fails this run),
+    then what the hourly `check-shop-tokens` job found (no Shopify call here)."""
     from shops.models import Shop
-    from shops.services import token_problems
+    from shops.services import token_key_check, token_problems
 
+    keys = token_key_check()
+    if keys.unreadable:
+        return FAIL, keys.detail
     problems = token_problems()
     if problems:
         shown = "; ".join(
