@@ -182,9 +182,12 @@ try:
     # --- deadletters (issue 3)
     from timedify_ops.lib.durations import parse_duration
 
-    # `replay_deadletters --cleanup` (and retention) delete dead letters replayed longer ago than this.
+    # The one grace for replayed dead letters: `replay_deadletters --cleanup` and the retention job
+    # delete them once replayed longer ago than this. The checklist says "delete after a successful
+    # replay"; not at once, because the operator who replayed it (or the incident note that links to
+    # it) still reads its page, its attempts and its audit trail for a while: an hour by default.
     try:
-        DEADLETTER_REPLAYED_GRACE = parse_duration(env.str("DEADLETTER_REPLAYED_GRACE", default="24h"))
+        DEADLETTER_REPLAYED_GRACE = parse_duration(env.str("DEADLETTER_REPLAYED_GRACE", default="1h"))
     except ValueError as error:
         raise ConfigError(f"DEADLETTER_REPLAYED_GRACE: {error}") from None
     # Bulk replays start at most this many deliveries per second unless the operator picks another rate.
@@ -229,7 +232,6 @@ try:
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="timedify-ops@localhost")
     # Retention (dashboard.retention): how long each kind of row is kept.
     RETENTION_EVENT_DAYS = env.int("RETENTION_EVENT_DAYS", default=14, minimum=1)
-    RETENTION_REPLAYED_DEADLETTER_HOURS = env.int("RETENTION_REPLAYED_DEADLETTER_HOURS", default=24, minimum=1)
     RETENTION_LOG_DAYS = env.int("RETENTION_LOG_DAYS", default=7, minimum=1)
     RETENTION_PROBE_RESULT_DAYS = env.int("RETENTION_PROBE_RESULT_DAYS", default=30, minimum=1)
     RETENTION_PROBE_FLIP_DAYS = env.int("RETENTION_PROBE_FLIP_DAYS", default=365, minimum=1)

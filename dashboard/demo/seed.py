@@ -870,7 +870,7 @@ class Writer:
     def _deletions_and_retention(self) -> None:
         """What happened after the rollups had counted them: an operator deleted a few dead letters
         (deadletters.services.delete_dead_letter), and each daily retention run removed the dead
-        letters replayed more than RETENTION_REPLAYED_DEADLETTER_HOURS before it."""
+        letters replayed more than DEADLETTER_REPLAYED_GRACE before it."""
         from dashboard.retention.policies import POLICIES
         from deadletters.services import delete_dead_letter
 
@@ -886,7 +886,7 @@ class Writer:
                 entry = AuditEntry.objects.filter(action="deadletter.delete", target_id=str(saved.pk)).latest("id")
                 AuditEntry.objects.filter(pk=entry.pk).update(created_at=letter.deleted_at)
                 self.own_event(letter.deleted_at, "INFO", f"dead letter {saved.pk} deleted by {sam.username}")
-        grace = timedelta(hours=settings.RETENTION_REPLAYED_DEADLETTER_HOURS)
+        grace = settings.DEADLETTER_REPLAYED_GRACE
         runs = 0
         day = plan.start.date()
         while day <= plan.now.date():
