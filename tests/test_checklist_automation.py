@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from django.core.management import get_commands, load_command_class
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "fly-manage.sh"
@@ -98,3 +100,60 @@ def test_a_session_that_never_ran_the_command_fails(fake_fly, tmp_path):
     broken.write_text("#!/bin/sh\necho 'Error: ssh: handshake failed' >&2\nexit 0\n")
     result = run(env, "health_check")
     assert result.returncode == 1 and "did not report an exit code" in result.stderr
+
+
+# --------------------------------------------------------------------------- the workflow and the make targets
+
+
+def parses(command_line: list[str]) -> None:
+    """The manage.py command exists and takes these arguments (its own parser decides)."""
+    name, *args = command_line
+    app = get_commands()[name]
+    load_command_class(app, name).create_parser("manage.py", name).parse_args(args)
+
+
+def test_the_workflow_deploys_then_runs_the_after_deploy_checks_in_order():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "fly-deploy.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs[0].startswith("flyctl deploy")
+    checks = [run.split() for run in runs[1:]]
+    assert [check[0] for check in checks] == ["scripts/fly-manage.sh"] * 3
+    names = [check[1] for check in checks]
+    assert names == ["synthetic_webhook_test", "health_check", "logs_watch"]
+    assert checks[2][1:5] == ["logs_watch", "30", "--errors", "--lines"]
+    for check in checks:
+        parses([word.strip('"') for word in check[1:]])
+    assert workflow[True]["push"]["branches"] == ["main"]  # YAML reads the `on:` key as True
+    assert job["env"]["FLY_API_TOKEN"] == "${{ secrets.FLY_API_TOKEN }}"
+
+
+def make_lines(target: str) -> list[list[str]]:
+    result = subprocess.run(
+        ["make", "-n", target, "MANAGE=manage.py", "URL=https://ops.example.com", "DUMP=backup.dump"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("manage.py ")]
+
+
+@pytest.mark.parametrize(
+    ("target", "commands"),
+    [
+        ("after-deploy", ["synthetic_webhook_test", "health_check", "logs_watch"]),
+        ("daily", ["health_check", "alerting_check", "replay_deadletters", "slo_report", "secrets_inventory"]),
+        ("check-health", ["health_check"]),
+        ("check-alerts", ["alerting_check"]),
+        ("logs-watch", ["logs_watch"]),
+        ("deadletters", ["replay_deadletters"]),
+        ("restore-drill", ["restore_drill"]),
+        ("secrets", ["secrets_inventory"]),
+    ],
+)
+def test_each_checklist_group_is_a_make_target_of_real_commands(target, commands):
+    lines = make_lines(target)
+    assert [line[0] for line in lines] == commands
+    for line in lines:
+        parses(line)

@@ -1,4 +1,6 @@
+import re
 import subprocess
+from pathlib import Path
 
 from timedify_ops.lib import inventory
 from timedify_ops.lib.inventory import compare, fingerprint, read_env_text, rows
@@ -58,3 +60,28 @@ def test_it_reads_an_env_file_as_backups_keep_them():
         ]
     )
     assert read_env_text(text) == {"DJANGO_SECRET_KEY": "abc=def", "METRICS_TOKEN": "m 1", "LOG_INGEST_TOKEN": "plain"}
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_reads() -> dict[str, str]:
+    """Every variable timedify_ops/settings.py reads, with the reader it uses (`secret`, `url` …)."""
+    text = (ROOT / "timedify_ops" / "settings.py").read_text()
+    return {name: kind for kind, name in re.findall(r'env\.(\w+)\(\s*"([A-Z0-9_]+)"', text)}
+
+
+def test_every_secret_the_settings_read_is_in_the_inventory():
+    reads = settings_reads()
+    secrets_read = {name for name, kind in reads.items() if kind == "secret"}
+    listed = {variable.name for variable in inventory.VARIABLES}
+    assert secrets_read - listed == set()
+    assert all(inventory.BY_NAME[name].secret for name in secrets_read)
+
+
+def test_every_variable_in_the_inventory_is_read_by_the_settings_and_documented():
+    reads = settings_reads()
+    secrets_page = (ROOT / "docs" / "SECRETS.md").read_text()
+    for variable in inventory.VARIABLES:
+        assert variable.name in reads, f"{variable.name} is listed but the settings never read it"
+        assert f"`{variable.name}`" in secrets_page, f"{variable.name} is missing from docs/SECRETS.md"
