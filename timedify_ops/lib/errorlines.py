@@ -64,7 +64,10 @@ _PRISMA_CODE = re.compile(r"""(?:error|code)["']?\s*[:=]\s*["']?P[1-6]\d{3}\b"""
 def signature(message: str) -> str | None:
     """The known error signature this text carries ("webhook error" or "prisma error"), else None."""
     head = message[:MAX_SCAN_CHARS]
-    lowered = head.lower()
+    return _signature(head, head.lower())
+
+
+def _signature(head: str, lowered: str) -> str | None:
     if "error" not in lowered and "code" not in lowered:
         return None
     if "webhook" in lowered and _WEBHOOK_ERROR.search(head):
@@ -117,7 +120,7 @@ _PHRASE_GATE = ("many", "server", "implemented", "gateway", "unavailable", "vers
                 "loop", "extended", "authentication")  # fmt: skip
 
 
-def _text_status(head: str) -> str | None:
+def _text_status(head: str, lowered: str) -> str | None:
     """The first 429/5xx written where a status is written, as text ("503", or "5xx" for the class).
 
     Each form is tried only when the text holds what the form needs (a literal it starts with),
@@ -133,7 +136,6 @@ def _text_status(head: str) -> str | None:
         match = _ACCESS_PLAIN.search(head)
         if match and is_error_status(int(match.group(1))):
             return match.group(1)
-    lowered = head.lower()
     gated = ((_KEYED, "status" in lowered), (_AFTER_HTTP, "HTTP" in head))
     for pattern, worth_trying in gated:
         if worth_trying:
@@ -155,7 +157,8 @@ def _text_status(head: str) -> str | None:
 def status_in_text(message: str) -> int | None:
     """The first HTTP status 429/5xx the text writes where a status is written, else None
     (`5xx` on its own answers 500: the class, not a particular status)."""
-    found = _text_status(message[:MAX_SCAN_CHARS])
+    head = message[:MAX_SCAN_CHARS]
+    found = _text_status(head, head.lower())
     return None if found is None else 500 if found == "5xx" else int(found)
 
 
@@ -204,13 +207,15 @@ def classify(message: str, *, level: int | None = None, fields: Mapping | None =
     error", "status 503", "status 5xx"), or None when it is not one."""
     if level is not None and level >= ERROR_LEVEL:
         return "level error" if level < 50 else "level critical"
-    found = signature(message)
+    head = message[:MAX_SCAN_CHARS]
+    lowered = head.lower()
+    found = _signature(head, lowered)
     if found:
         return found
     status = status_in_fields(fields)
     if status is not None:
         return f"status {status}"
-    text_status = _text_status(message[:MAX_SCAN_CHARS])
+    text_status = _text_status(head, lowered)
     if text_status is not None:
         return f"status {text_status}"
     return None
