@@ -175,7 +175,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from deadletters import views
+    from deadletters import filters, views
 
     try:
         if not reuse:
@@ -215,11 +215,11 @@ def main() -> int:
 
         from django.test.utils import CaptureQueriesContext
 
-        from deadletters import filters, services
+        from deadletters import filters
         from timedify_ops.pagination import keyset_page
 
         cursor_value = parse_qs(urlsplit(depth_url).query)["after"][0]
-        rows = filters.apply({}).queryset.select_related("event").only(*services.LIST_FIELDS)
+        rows = filters.apply({}).queryset.select_related("event").only(*filters.LIST_FIELDS)
         with CaptureQueriesContext(connection) as captured:
             keyset_page(rows, cursor=cursor_value, page_size=per_page)
         plan = explain(captured.captured_queries[-1]["sql"])
@@ -255,7 +255,7 @@ def main() -> int:
         f"{admin1_counts} at page 1, {admind_counts} at depth"
     )
     say(
-        f"the counts fragment (loaded after the list; each count stops at {services.COUNT_CAP:,}): "
+        f"the counts fragment (loaded after the list; each count stops at {filters.COUNT_CAP:,}): "
         f"{counts_ms:.1f} ms, {counts_counts} capped counts"
     )
     say("")

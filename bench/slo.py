@@ -188,12 +188,12 @@ def raw_figures(end: datetime) -> dict:
     from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 
     from dashboard.health.models import ProbeResult
-    from dashboard.models import LatencyMinute
     from dashboard.slo import services
     from dashboard.slo.models import INGRESS_BUCKETS
     from deadletters.models import DeadLetter
     from timedify_ops.lib import slo as slo_math
     from timedify_ops.lib.histogram import BUCKETS, EDGES_MS
+    from timedify_ops.telemetry.models import LatencyMinute
     from webhooks.models import DeliveryAttempt, WebhookEvent
 
     windows = {name: timedelta(minutes=m) for name, m in slo_math.WINDOWS.items()}

@@ -1,7 +1,7 @@
 """GET /metrics: Prometheus text exposition, the same figures whichever gunicorn worker answers.
 
 Everything comes from the database: cumulative counters and histograms that every process
-adds to (dashboard.telemetry), and gauges read at scrape time. Rooms add collectors to
+adds to (timedify_ops.telemetry), and gauges read at scrape time. Rooms add collectors to
 COLLECTORS; each yields MetricFamily objects.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from django.db.models import Min
 from django.utils import timezone
 
-from dashboard.models import LatencyTotal, MetricCounter
 from deadletters.models import DeadLetter
 from timedify_ops.lib.histogram import EDGES_MS, Histogram
+from timedify_ops.telemetry.models import LatencyTotal, MetricCounter
 from webhooks.models import WebhookEvent
 
 PREFIX = "timedify_"

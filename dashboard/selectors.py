@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from dashboard.models import LatencyMinute
 from deadletters.models import DeadLetter
 from timedify_ops.lib.histogram import Histogram
+from timedify_ops.telemetry.models import LatencyMinute
 from webhooks.models import WebhookEvent
 
 

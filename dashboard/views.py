@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+import markdown
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import metrics as metrics_module
 from dashboard import selectors
-from dashboard.models import AuditEntry
+from dashboard.retention.services import last_retention_summary
+from timedify_ops.audit.models import AuditEntry
 from timedify_ops.http import text_filter
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.registry import get_job
 from timedify_ops.lib.signing import bearer_token, constant_time_equals
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
+from timedify_ops.permissions import operator_required
 
 AUDIT_PAGE_SIZE = 50
 
@@ -38,11 +45,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(action__startswith=action)
     if actor:
         entries = entries.filter(actor_name=actor)
-    try:
-        page = keyset_page(entries, cursor=request.GET.get("after"), page_size=AUDIT_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(entries, cursor=None, page_size=AUDIT_PAGE_SIZE)
+    page = keyset_page_or_first(entries, cursor=request.GET.get("after"), page_size=AUDIT_PAGE_SIZE, errors=errors)
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -76,9 +79,6 @@ DOCUMENTS = {
 @require_GET
 def runbook(request: HttpRequest, doc: str = "runbook") -> HttpResponse:
     """docs/RUNBOOK.md (and CRON_JOBS.md) rendered: our own files, so no sanitising is needed."""
-    import markdown
-    from django.urls import reverse
-
     if doc not in DOCUMENTS:
         raise Http404("no such document")
     filename, title = DOCUMENTS[doc]
@@ -92,3 +92,72 @@ def runbook(request: HttpRequest, doc: str = "runbook") -> HttpResponse:
     html = markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "sane_lists"])
     documents = [(key, label, reverse("runbook-doc", args=[key])) for key, (_f, label) in DOCUMENTS.items()]
     return render(request, "dashboard/runbook.html", {"html": html, "title": title, "documents": documents, "doc": doc})
+
+
+# --------------------------------------------------------------------------- /schedules/
+
+
+@require_GET
+def schedules(request: HttpRequest) -> HttpResponse:
+    context = {
+        "rows": jobs.schedule_rows(),
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "retention": last_retention_summary(),
+    }
+    template = "dashboard/health/schedules.html#table" if request.htmx else "dashboard/health/schedules.html"
+    return render(request, template, context)
+
+
+def _job_or_404(key: str):
+    try:
+        return get_job(key)
+    except KeyError:
+        raise Http404(f"no job named {key}") from None
+
+
+@require_POST
+@operator_required
+def schedule_run(request: HttpRequest, key: str) -> HttpResponse:
+    job = _job_or_404(key)
+    jobs.run_schedule_now(job.key, request.user)
+    messages.success(request, f"Queued a run of {job.key}; the worker picks it up within seconds.")
+    return redirect("schedules")
+
+
+def _switch_schedule(request: HttpRequest, key: str, switch, done: str, unchanged: str) -> HttpResponse:
+    """Pause or resume (the service says whether anything changed), with a message either way."""
+    job = _job_or_404(key)
+    try:
+        changed = switch(job.key, request.user)
+    except jobs.ScheduleMissing as error:
+        messages.error(request, str(error))
+        return redirect("schedules")
+    if changed:
+        messages.success(request, done.format(job=job))
+    else:
+        messages.info(request, unchanged.format(job=job))
+    return redirect("schedules")
+
+
+@require_POST
+@operator_required
+def schedule_pause(request: HttpRequest, key: str) -> HttpResponse:
+    return _switch_schedule(
+        request,
+        key,
+        jobs.pause_schedule,
+        "Paused {job.key}: the scheduler will not start it until it is resumed.",
+        "{job.key} was already paused.",
+    )
+
+
+@require_POST
+@operator_required
+def schedule_resume(request: HttpRequest, key: str) -> HttpResponse:
+    return _switch_schedule(
+        request,
+        key,
+        jobs.resume_schedule,
+        "Resumed {job.key}; next run at its next slot ({job.cadence}).",
+        "{job.key} was not paused.",
+    )

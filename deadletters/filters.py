@@ -1,4 +1,5 @@
-"""The dead-letter filter: query string → validated parameters → queryset.
+"""The dead-letter filter: query string → validated parameters → queryset; and the list's
+columns and capped counts.
 
 One definition serves the list page, the counts, the bulk preview, the bulk runner
 (which stores the parameters and rebuilds the queryset from them) and the command.
@@ -20,6 +21,24 @@ STATUS_CHOICES = [*DeadLetter.Status.choices, (ANY, "any status")]
 HTTP_CHOICES = [("", "any"), ("5xx", "5xx"), ("4xx", "4xx"), ("3xx", "3xx (redirect)"), ("network", "network error")]
 # Parameters in the order the page shows them; "after" (the page cursor) is not a filter.
 FIELDS = ("status", "topic", "shop", "q", "http", "created_after", "created_before", "webhook_id")
+# Counts shown beside the list and before a bulk action stop here, so they never walk a huge table.
+COUNT_CAP = 10_000
+# Columns the list rows need (the body and headers stay in the database).
+LIST_FIELDS = (
+    "pk",
+    "status",
+    "reason",
+    "created_at",
+    "topic",
+    "shop_domain",
+    "last_status_code",
+    "last_error",
+    "replay_count",
+    "replay_requested_at",
+    "event__webhook_id",
+    "event__attempts",
+    "event__synthetic",
+)
 
 
 class DeadLetterFilterForm(forms.Form):
@@ -121,3 +140,10 @@ def describe(params: Mapping[str, str]) -> str:
         if params.get(name):
             parts.append(f"{label} {params[name]}")
     return " · ".join(parts)
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> int | None:
+    """The number of rows, or None when there are more than `cap` (never counts past cap + 1)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.order_by()[: cap + 1].count()
+    return found if found <= cap else None

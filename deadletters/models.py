@@ -1,16 +1,97 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+
+
+class DeadLetterQuerySet(models.QuerySet):
+    """The replay's moves, each one conditional UPDATE, so a double click, two operators, a
+    duplicate task or the sweeper never replay a letter twice at once (DeadLetter's docstring)."""
+
+    def claim_replay(self, pk: int, user=None, bulk: BulkAction | None = None) -> uuid.UUID | None:
+        """open/failed → replaying, with a fresh token; None when it is not replayable (replaying,
+        replayed, deleted). The lease runs until a worker starts it: a lost task is queued again."""
+        now = timezone.now()
+        token = uuid.uuid4()
+        claimed = self.filter(pk=pk, status__in=self.model.REPLAYABLE).update(
+            status=self.model.Status.REPLAYING,
+            replay_token=token,
+            replay_requested_at=now,
+            replay_requested_by=user if user is not None and getattr(user, "pk", None) else None,
+            replay_started_at=None,
+            replay_lease_until=now + timedelta(seconds=settings.DEADLETTER_REPLAY_LEASE_SECONDS),
+            bulk_action=bulk,
+        )
+        return token if claimed == 1 else None
+
+    def start_replay(self, pk: int, token) -> bool:
+        """The claim's holder starts it, once (a duplicate task finds it started); the lease now
+        covers a whole delivery."""
+        now = timezone.now()
+        return (
+            self.filter(
+                pk=pk, status=self.model.Status.REPLAYING, replay_token=token, replay_started_at__isnull=True
+            ).update(replay_started_at=now, replay_lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
+            == 1
+        )
+
+    def settle_replay(self, pk: int, token, **outcome) -> bool:
+        """replaying → replayed/failed with the outcome's fields; True when this ended the claim. A
+        letter the sweeper already marked failed (the run was merely slow) still gets the truth,
+        but the sweeper has reported it."""
+        mine = self.filter(pk=pk, replay_token=token)
+        if mine.filter(status=self.model.Status.REPLAYING).update(**outcome):
+            return True
+        mine.filter(status=self.model.Status.FAILED).update(**outcome)
+        return False
+
+    def lost_replays(self, now: datetime) -> DeadLetterQuerySet:
+        """Claimed, never started, lease over: the task was lost (or the queue is far behind)."""
+        return self.filter(
+            status=self.model.Status.REPLAYING, replay_lease_until__lt=now, replay_started_at__isnull=True
+        )
+
+    def requeue_lost(self, pk: int, token, now: datetime) -> bool:
+        """Give a lost replay a new lease (the caller queues its task again)."""
+        return (
+            self.filter(pk=pk, replay_token=token, replay_started_at__isnull=True, replay_lease_until__lt=now).update(
+                replay_lease_until=now + timedelta(seconds=settings.DEADLETTER_REPLAY_LEASE_SECONDS)
+            )
+            == 1
+        )
+
+    def interrupted_replays(self, now: datetime) -> DeadLetterQuerySet:
+        """Started, not finished, lease over: the worker died mid-delivery."""
+        return self.filter(
+            status=self.model.Status.REPLAYING, replay_lease_until__lt=now, replay_started_at__isnull=False
+        )
+
+    def fail_interrupted(self, pk: int, token, now: datetime) -> bool:
+        """replaying → failed, not retried: the app may have received it, and an operator decides."""
+        return (
+            self.filter(
+                pk=pk, replay_token=token, status=self.model.Status.REPLAYING, replay_lease_until__lt=now
+            ).update(
+                status=self.model.Status.FAILED,
+                last_error="replay interrupted: the worker stopped before it finished (lease expired); replay again",
+                replay_lease_until=None,
+            )
+            == 1
+        )
 
 
 class DeadLetter(models.Model):
     """An event whose delivery budget was spent, or that the app refused for good.
 
-    open ──claim──▶ replaying ──▶ replayed (the event is delivered)
-    failed ◀───────────┘ └──────▶ failed (the new attempts are kept; may be replayed again)
+    open ──claim_replay──▶ replaying ──start_replay, settle_replay──▶ replayed (the event is delivered)
+    failed ◀──────────────────┘ └──settle_replay / fail_interrupted──▶ failed (the new attempts are
+                                                                       kept; may be replayed again)
+    A claim never started is queued again (requeue_lost); open, failed and replayed ones may be deleted.
     """
 
     class Status(models.TextChoices):
@@ -53,6 +134,8 @@ class DeadLetter(models.Model):
         "deadletters.BulkAction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = DeadLetterQuerySet.as_manager()
+
     class Meta:
         indexes = [
             # The dead-letter list: filter by status, newest first, keyset on (created_at, id);
@@ -87,8 +170,140 @@ class DeadLetter(models.Model):
         return "network error"
 
 
+class BulkActionQuerySet(models.QuerySet):
+    """The bulk action's moves, each one conditional UPDATE (BulkAction's docstring)."""
+
+    def take_slice(self, pk: int, token: str | None, span_s: float) -> BulkAction | None:
+        """Become the runner of an active, not yet dispatched set: with the token it was handed, or
+        once the lease ran out (the runner died or its task was lost). queued → running."""
+        now = timezone.now()
+        holder = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        if token:
+            holder |= Q(runner_token=token)
+        taken = (
+            self.filter(pk=pk, status__in=self.model.ACTIVE, dispatch_complete=False)
+            .filter(holder)
+            .update(
+                status=self.model.Status.RUNNING, runner_token=uuid.uuid4(), lease_until=now + timedelta(seconds=span_s)
+            )
+        )
+        if taken != 1:
+            return None
+        self.filter(pk=pk, started_at__isnull=True).update(started_at=now)
+        return self.get(pk=pk)
+
+    def hand_over(self, pk: int, runner_token, lease_s: float) -> uuid.UUID | None:
+        """The runner's slice is over: a new token for its successor (None: it was not the runner)."""
+        handover = uuid.uuid4()
+        moved = self.filter(pk=pk, runner_token=runner_token).update(
+            runner_token=handover, lease_until=timezone.now() + timedelta(seconds=lease_s)
+        )
+        return handover if moved else None
+
+    def resume_expired(self, pk: int, now: datetime, lease_s: float) -> uuid.UUID | None:
+        """A background runner whose lease ran out: a token for a fresh runner (the sweeper's)."""
+        token = uuid.uuid4()
+        moved = self.filter(pk=pk, lease_until__lt=now).update(
+            runner_token=token, lease_until=now + timedelta(seconds=lease_s)
+        )
+        return token if moved else None
+
+    def progress(self, pk: int, *, cursor_id: int, lease_s: float, seen=0, done=0, failed=0, skipped=0) -> None:
+        """Move the cursor and the counters with every item, so a successor resumes where it stopped."""
+        self.filter(pk=pk).update(
+            cursor_id=cursor_id,
+            seen=F("seen") + seen,
+            done=F("done") + done,
+            failed=F("failed") + failed,
+            skipped=F("skipped") + skipped,
+            lease_until=timezone.now() + timedelta(seconds=lease_s),
+        )
+
+    def dispatched(self, pk: int, settle_s: float) -> None:
+        """Every item handed out; the outstanding replays have `settle_s` to report back."""
+        self.filter(pk=pk).update(dispatch_complete=True, lease_until=timezone.now() + timedelta(seconds=settle_s))
+
+    def count_outcome(self, pk: int, outcome: str, settle_s: float) -> None:
+        """One replay reported back ("done" or "failed"); a finished dispatch keeps waiting for the rest."""
+        self.filter(pk=pk).update(**{outcome: F(outcome) + 1})
+        self.filter(pk=pk, dispatch_complete=True, status__in=self.model.ACTIVE).update(
+            lease_until=timezone.now() + timedelta(seconds=settle_s)
+        )
+
+    def finish_if_settled(self, pk: int, *, force: bool = False) -> bool:
+        """running → done/cancelled once the dispatch is complete and every item has an outcome (or
+        at once with `force`); the last reporter and the runner cannot both finish it."""
+        qs = self.filter(pk=pk, status__in=self.model.ACTIVE, dispatch_complete=True)
+        if not force:
+            qs = qs.filter(seen=F("done") + F("failed") + F("skipped"))
+        return (
+            qs.update(
+                status=Case(
+                    When(cancel_requested=True, then=Value(self.model.Status.CANCELLED)),
+                    default=Value(self.model.Status.DONE),
+                ),
+                finished_at=timezone.now(),
+                lease_until=None,
+                runner_token=None,
+            )
+            > 0
+        )
+
+    def cancel_queued(self, pk: int, name: str) -> bool:
+        """queued → cancelled outright (a runner arriving later finds nothing to do)."""
+        return (
+            self.filter(pk=pk, status=self.model.Status.QUEUED).update(
+                status=self.model.Status.CANCELLED,
+                cancel_requested=True,
+                cancelled_by_name=name,
+                dispatch_complete=True,
+                finished_at=timezone.now(),
+                lease_until=None,
+            )
+            == 1
+        )
+
+    def request_cancel(self, pk: int, name: str) -> bool:
+        """A running dispatch stops before its next item; replays already handed out still finish."""
+        return (
+            self.filter(
+                pk=pk, status=self.model.Status.RUNNING, dispatch_complete=False, cancel_requested=False
+            ).update(cancel_requested=True, cancelled_by_name=name)
+            == 1
+        )
+
+    def stop_dispatch(self, pk: int, name: str) -> None:
+        """The command running it inline was interrupted: what it reached stays counted."""
+        self.filter(pk=pk, status__in=self.model.ACTIVE).update(
+            cancel_requested=True, cancelled_by_name=name, dispatch_complete=True
+        )
+
+    def fail(self, pk: int, error: str) -> None:
+        """running → failed: the runner raised."""
+        self.filter(pk=pk).update(
+            status=self.model.Status.FAILED, error=error, finished_at=timezone.now(), lease_until=None
+        )
+
+    def fail_abandoned(self, pk: int, now: datetime) -> bool:
+        """An inline run whose lease ran out: the command stopped (the sweeper's)."""
+        return (
+            self.filter(pk=pk, lease_until__lt=now).update(
+                status=self.model.Status.FAILED,
+                error="the command stopped before it finished",
+                dispatch_complete=True,
+                finished_at=now,
+                lease_until=None,
+            )
+            == 1
+        )
+
+
 class BulkAction(models.Model):
     """A replay or delete of a fixed set of dead letters, run in the background.
+
+    queued ──take_slice──▶ running ──(slices: hand_over / resume_expired)──▶ dispatched ──finish_if_settled──▶ done
+       └──cancel_queued──▶ cancelled ◀──finish_if_settled── (request_cancel / stop_dispatch)
+    running ──fail / fail_abandoned──▶ failed
 
     The set is fixed when the operator confirms: either explicit `ids`, or the filter
     bounded by `cutoff_id` and `cutoff_at` (rows that die afterwards have a higher id or a
@@ -147,6 +362,8 @@ class BulkAction(models.Model):
     summary = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
 
+    objects = BulkActionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -203,3 +420,11 @@ class BulkAction(models.Model):
     @property
     def expected_label(self) -> str:
         return str(self.expected) if self.expected is not None else "more than the count cap"
+
+    def write_summary(self) -> None:
+        """The outcome sentence, stored once the action has ended (re-read first: counters move in SQL)."""
+        self.refresh_from_db()
+        self.summary = self.describe_outcome()
+        if self.status == self.Status.FAILED and self.error:
+            self.summary += f"; stopped by an error: {self.error}"
+        self.save(update_fields=["summary"])

@@ -1,11 +1,13 @@
 """django-q2 entry points; thin wrappers around deadletters.services (the command calls the same)."""
 
-from deadletters import services
+from deadletters.services import bulk, letter
 
 
 def replay(dead_letter_id: int, token: str, bulk_id: int | None = None) -> str:
-    return services.perform_replay(dead_letter_id, token, bulk_id=bulk_id).message
+    if bulk_id is None:
+        return letter.perform_replay(dead_letter_id, token).message
+    return bulk.replay_item(bulk_id, dead_letter_id, token).message
 
 
 def run_bulk(bulk_id: int, token: str | None = None) -> str:
-    return services.run_bulk(bulk_id, token)
+    return bulk.run_bulk(bulk_id, token)

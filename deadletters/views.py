@@ -1,5 +1,5 @@
 """The dead-letter console. Views stay thin: deadletters.filters reads the query string,
-deadletters.services does every action (the same calls the tasks and the command make)."""
+deadletters.services (letter, bulk) does every action (the same calls the tasks and the command make)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard.models import AuditEntry
-from deadletters import filters, services
+from deadletters import filters
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import bulk as bulk_actions
+from deadletters.services import letter as letters
+from timedify_ops.audit.models import AuditEntry
 from timedify_ops.lib.shopify_headers import redact
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 
 PAGE_SIZE = 50
@@ -32,7 +34,7 @@ BODY_PREVIEW_BYTES = 64 * 1024
 
 
 def _list_rows():
-    return DeadLetter.objects.select_related("event").only(*services.LIST_FIELDS)
+    return DeadLetter.objects.select_related("event").only(*filters.LIST_FIELDS)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -45,7 +47,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def _common(extra: dict | None = None) -> dict:
-    return {"poll_seconds": POLL_SECONDS, "count_cap": services.COUNT_CAP, **(extra or {})}
+    return {"poll_seconds": POLL_SECONDS, "count_cap": filters.COUNT_CAP, **(extra or {})}
 
 
 # --------------------------------------------------------------------------- list
@@ -55,12 +57,8 @@ def _common(extra: dict | None = None) -> dict:
 def dead_letter_list(request: HttpRequest) -> HttpResponse:
     result = filters.apply(request.GET)
     errors = list(result.errors)
-    rows = result.queryset.select_related("event").only(*services.LIST_FIELDS)
-    try:
-        page = keyset_page(rows, cursor=request.GET.get("after") or None, page_size=PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(rows, cursor=None, page_size=PAGE_SIZE)
+    rows = result.queryset.select_related("event").only(*filters.LIST_FIELDS)
+    page = keyset_page_or_first(rows, cursor=request.GET.get("after"), page_size=PAGE_SIZE, errors=errors)
     context = _common(
         {
             "page": page,
@@ -89,13 +87,13 @@ def counts(request: HttpRequest) -> HttpResponse:
     result = filters.apply(request.GET)
     by_topic = []
     for topic in settings.WEBHOOK_TOPICS:
-        found = services.capped_count(DeadLetter.objects.filter(status=DeadLetter.Status.OPEN, topic=topic))
+        found = filters.capped_count(DeadLetter.objects.filter(status=DeadLetter.Status.OPEN, topic=topic))
         if found != 0:
             by_topic.append({"topic": topic, "count": found, "query": urlencode({"topic": topic})})
     context = _common(
         {
             "counted": True,
-            "matching": services.capped_count(result.queryset) if not result.errors else None,
+            "matching": filters.capped_count(result.queryset) if not result.errors else None,
             "filter_errors": bool(result.errors),
             "by_topic": by_topic,
             "filter_query": urlencode(result.params),
@@ -200,7 +198,7 @@ def _answer_in_place(request: HttpRequest, pk: int, notice: str = "") -> HttpRes
 @require_POST
 @operator_required
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
-    letter = services.request_replay(pk, user=request.user)
+    letter = letters.request_replay(pk, user=request.user)
     notice = ""
     if letter is None:
         current = DeadLetter.objects.filter(pk=pk).first()
@@ -220,7 +218,7 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
 @operator_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(DeadLetter, pk=pk)
-    facts = services.delete_dead_letter(pk, user=request.user)
+    facts = letters.delete_dead_letter(pk, user=request.user)
     if facts is None:
         notice = "Not deleted: its replay is in flight."
         if request.htmx:
@@ -257,7 +255,7 @@ def _selected_ids(data) -> tuple[list[int] | None, str]:
 
 
 def _preview_context(request: HttpRequest, kind: str, ids, result) -> dict:
-    preview = services.preview_bulk(kind, params=result.params if ids is None else None, ids=ids)
+    preview = bulk_actions.preview_bulk(kind, params=result.params if ids is None else None, ids=ids)
     scope = f"the {len(ids)} selected dead letter{'s' if len(ids) != 1 else ''}" if ids is not None else None
     return _common(
         {
@@ -269,8 +267,8 @@ def _preview_context(request: HttpRequest, kind: str, ids, result) -> dict:
             "filter_description": result.describe(),
             "filter_query": urlencode(result.params),
             "default_rate": settings.DEADLETTER_BULK_RATE,
-            "min_rate": services.MIN_RATE,
-            "max_rate": services.MAX_RATE,
+            "min_rate": bulk_actions.MIN_RATE,
+            "max_rate": bulk_actions.MAX_RATE,
         }
     )
 
@@ -303,7 +301,7 @@ class BulkConfirmForm(forms.Form):
     cutoff_id = forms.IntegerField(required=False, min_value=1)
     cutoff_at = forms.DateTimeField(required=False)
     expected = forms.IntegerField(required=False, min_value=0)
-    rate = forms.FloatField(required=False, min_value=services.MIN_RATE, max_value=services.MAX_RATE)
+    rate = forms.FloatField(required=False, min_value=bulk_actions.MIN_RATE, max_value=bulk_actions.MAX_RATE)
     confirm = forms.CharField(required=False, max_length=32)
 
 
@@ -326,13 +324,13 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Nothing matched, so nothing was done.")
         return redirect(f"{reverse('deadletters:list')}?{urlencode(result.params)}")
     if kind == BulkAction.Kind.DELETE:
-        phrase = str(expected) if expected is not None else f"{services.COUNT_CAP}+"
+        phrase = str(expected) if expected is not None else f"{filters.COUNT_CAP}+"
         if _typed(data["confirm"]) != phrase:
             context = _preview_context(request, kind, ids, result)
             context["confirm_error"] = f"Type {phrase} to confirm the delete."
             # 200, as Django re-renders a form with an error (a 4xx reads as a failed load in the console).
             return render(request, "deadletters/bulk_preview.html", context)
-    bulk = services.start_bulk(
+    bulk = bulk_actions.start_bulk(
         kind,
         actor=request.user,
         params=result.params if ids is None else None,
@@ -357,7 +355,7 @@ def bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @operator_required
 def bulk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(BulkAction, pk=pk)
-    cancelled = services.cancel_bulk(pk, user=request.user)
+    cancelled = bulk_actions.cancel_bulk(pk, user=request.user)
     if request.htmx:
         bulk = BulkAction.objects.get(pk=pk)
         notice = "" if cancelled else "It had already finished."
@@ -376,9 +374,7 @@ def bulk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulk_list(request: HttpRequest) -> HttpResponse:
     errors = []
-    try:
-        page = keyset_page(BulkAction.objects.all(), cursor=request.GET.get("after") or None, page_size=BULK_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(BulkAction.objects.all(), cursor=None, page_size=BULK_PAGE_SIZE)
+    page = keyset_page_or_first(
+        BulkAction.objects.all(), cursor=request.GET.get("after"), page_size=BULK_PAGE_SIZE, errors=errors
+    )
     return render(request, "deadletters/bulk_list.html", {"page": page, "errors": errors})

@@ -9,10 +9,10 @@ All create .venv and install the pinned requirements when they changed.
 `run` also generates development secrets once (var/dev.env), migrates, creates a
 first operator when there are no users (printing its password once), then starts
 gunicorn and the django-q2 worker together and stops both on Ctrl-C.
-`demo` does the same on its own database (var/demo/, or DATABASE_URL), seeds it with a
-week of history when it is empty (manage.py seed_demo), and adds the demo's Shopify app
-on 127.0.0.1:8765 and a simulator sending signed webhooks and log lines
-(timedify_ops/demo/); it prints the URL and the login.
+`demo` does the same on its own database (var/demo/, or DATABASE_URL) under the demo's own
+settings (demo.settings), seeds it with a week of history when it is empty (manage.py seed_demo),
+and adds the demo's Shopify app on 127.0.0.1:8765 and a simulator sending signed webhooks and log
+lines (demo/); it prints the URL and the login.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def demo(argv: list[str]) -> int:
     env = dict(os.environ)
     values = dev_env()
     env.setdefault("DJANGO_DEBUG", "1")
-    env.setdefault("DJANGO_SETTINGS_MODULE", "timedify_ops.settings")
+    # The demo is not the product: only its own settings install it (and its seed_demo command).
+    env.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
     if not env.get("DATABASE_URL"):
         env.setdefault("TIMEDIFY_VAR_DIR", str(ROOT / "var" / "demo"))  # its own SQLite file, never run's
     env.setdefault("WEBHOOK_TARGET_URL", f"{DEMO_APP}/webhooks")
@@ -125,9 +126,9 @@ def demo(argv: list[str]) -> int:
     say("seeding a week of demo history (only into an empty database)")
     manage("seed_demo", "--if-empty", "--password", password, env=env)
     extra = {
-        "demo app": [str(PYTHON), "-m", "timedify_ops.demo.receiver", "--port", DEMO_APP.rsplit(":", 1)[1],
+        "demo app": [str(PYTHON), "-m", "demo.receiver", "--port", DEMO_APP.rsplit(":", 1)[1],
                      "--ingest", f"{base}/logs/ingest"],
-        "simulator": [str(PYTHON), "-m", "timedify_ops.demo.simulator", "--ingress", base],
+        "simulator": [str(PYTHON), "-m", "demo.simulator", "--ingress", base],
     }  # fmt: skip
     started = (
         f"the demo is running on {base}/ — log in as demo / {password} (operator) or demo-viewer / {password} "

@@ -5,5 +5,6 @@ class ShopsConfig(AppConfig):
     name = "shops"
     verbose_name = "Shops"
 
-    def ready(self) -> None:
-        from shops import checks  # noqa: F401 - registers the system checks (the app registry is ready here)
+    def ready(self):
+        # Django start-up: checks is imported once the apps are ready, like every room's.
+        from shops import checks  # noqa: F401 - registers the settings checks

@@ -2,7 +2,7 @@
 
 TOKEN_ENCRYPTION_KEY encrypts; TOKEN_ENCRYPTION_KEY_PREVIOUS still decrypts during a
 rotation (`manage.py import_offline_tokens` or any refresh re-encrypts with the current
-key). Settings reject a malformed key at start-up; a missing key is only an error when
+key). A malformed key stops start-up (shops.checks); a missing key is only an error when
 a token must be stored or read.
 """
 

@@ -7,6 +7,16 @@ from django.db import models
 from django.utils import timezone
 
 
+class ShopQuerySet(models.QuerySet):
+    def mark_token_invalid(self, pk: int, reason: str, *, only_if: str | None = None) -> bool:
+        """The stored token is invalid (a 401, a refused refresh). `only_if` (the ciphertext that failed)
+        keeps a 401 for an old token from condemning a pair another worker has stored meanwhile."""
+        rows = self.filter(pk=pk)
+        if only_if is not None:
+            rows = rows.filter(access_token_encrypted=only_if)
+        return rows.update(token_invalid_at=timezone.now(), token_error=reason[:1000]) == 1
+
+
 class Shop(models.Model):
     """One installed (or once installed) shop and its offline access token.
 
@@ -48,6 +58,8 @@ class Shop(models.Model):
     last_check_error = models.TextField(blank=True, default="")
 
     redacted_at = models.DateTimeField(null=True, blank=True, help_text="When shop/redact erased its data.")
+
+    objects = ShopQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -98,8 +110,17 @@ class Shop(models.Model):
         return [scope.strip() for scope in self.scopes.split(",") if scope.strip()]
 
 
+class SyntheticRunQuerySet(models.QuerySet):
+    def claim(self, pk: int) -> bool:
+        """pending → running: only one worker sends a run."""
+        return self.filter(pk=pk, status=self.model.Status.PENDING).update(status=self.model.Status.RUNNING) == 1
+
+
 class SyntheticRun(models.Model):
-    """One set of synthetic webhooks sent from the dashboard (the worker sends them)."""
+    """One set of synthetic webhooks sent from the dashboard (the worker sends them).
+
+    pending ──claim──▶ running ──▶ done (ok or not, with a result per webhook)
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -124,6 +145,8 @@ class SyntheticRun(models.Model):
     # One {topic, url, status_code, ms, error, webhook_id, ok} per webhook sent.
     results = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, default="")
+
+    objects = SyntheticRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,10 +1,9 @@
-"""Shops and their offline tokens: store, read (refreshing), check; synthetic webhook runs.
+"""Shops and their offline tokens: store, read (refreshing), check. (Synthetic runs: shops.synthetic_runs.)
 
 get_offline_token(shop)   → a usable token (refreshes an expiring one under a row lock)
 admin_client(shop)        → an AdminClient whose 401 marks the token invalid
 check_tokens()            → the hourly "check-shop-tokens" job: `{ shop { name } }` per installed shop
 token_problems()          → installed shops whose token is missing, invalid, expired or failing
-start_synthetic_run(…)    → the dashboard's synthetic webhooks, sent by the worker (run_synthetic)
 """
 
 from __future__ import annotations
@@ -19,19 +18,19 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from shops import crypto
-from shops.models import Shop, SyntheticRun
-from timedify_ops.lib import shopify_admin, synthetic
+from shops.models import Shop
+from timedify_ops.lib import shopify_admin
 from timedify_ops.lib.shopify_admin import AdminAPIError, AdminClient, TokenGrant, TokenRefreshError
 
 events_log = logging.getLogger("timedify_ops.events")
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-SYNTHETIC_TASK = "shops.tasks.run_synthetic"
 # A token check is one cost-1 query; a shop that does not answer within this is a failed check.
 CHECK_TIMEOUT_S = 5.0
+# Why a token is marked invalid when the Admin API answers 401 (shown on /shops/ and in the tokens probe).
+UNAUTHORIZED = "401 Unauthorized from the Admin API"
 
 
 class ShopTokenError(Exception):
@@ -125,12 +124,8 @@ def wipe_tokens(queryset) -> int:
 
 
 def mark_token_invalid(shop_pk: int, reason: str, *, only_if: str | None = None) -> bool:
-    """Mark the stored token invalid. `only_if` (the ciphertext that failed) keeps a 401 for an
-    old token from condemning a pair another worker has stored meanwhile."""
-    rows = Shop.objects.filter(pk=shop_pk)
-    if only_if is not None:
-        rows = rows.filter(access_token_encrypted=only_if)
-    marked = rows.update(token_invalid_at=timezone.now(), token_error=reason[:1000]) == 1
+    """Mark the stored token invalid (Shop.objects.mark_token_invalid), and say so."""
+    marked = Shop.objects.mark_token_invalid(shop_pk, reason, only_if=only_if)
     if marked:
         domain = Shop.objects.filter(pk=shop_pk).values_list("domain", flat=True).first()
         events_log.warning("shop token invalid: shop=%s reason=%s", domain, reason)
@@ -253,7 +248,7 @@ def admin_client(
         budget=settings.SHOPIFY_ADMIN_RETRY_BUDGET,
         timeout_s=timeout_s or settings.SHOPIFY_ADMIN_TIMEOUT_S,
         sleep=sleep,
-        on_unauthorized=lambda: mark_token_invalid(current.pk, "401 Unauthorized from the Admin API", only_if=used),
+        on_unauthorized=lambda: mark_token_invalid(current.pk, UNAUTHORIZED, only_if=used),
     )
 
 
@@ -331,6 +326,11 @@ def check_tokens(*, budget_s: float | None = None) -> dict[str, int]:
         checked += 1
         if not check_token(Shop(pk=pk), timeout_s=CHECK_TIMEOUT_S).ok:
             failed += 1
+    return check_summary(checked, failed, deferred=deferred, rotated=rotated)
+
+
+def check_summary(checked: int, failed: int, *, deferred: int = 0, rotated: int = 0) -> dict[str, int]:
+    """The hourly token check's result, as its JobRun keeps it."""
     summary = {"checked": checked, "ok": checked - failed, "failed": failed}
     if deferred:
         summary["deferred"] = deferred
@@ -395,81 +395,3 @@ def token_problems(now: datetime | None = None) -> list[Shop]:
         | Q(refresh_token_expires_at__lte=now)
     )
     return list(problems.order_by("domain"))
-
-
-# --------------------------------------------------------------------------- synthetic
-
-
-def synthetic_requests(
-    *, target: str, base_url: str, topics: list[str], path_style: str = "topic"
-) -> list[synthetic.SyntheticRequest]:
-    """One signed synthetic webhook per topic: to this ingress (`base_url`) or straight to the app
-    (where forwarding sends the topic: WEBHOOK_TARGET_URL or its per-topic override)."""
-    from webhooks.services import target_url_for
-
-    requests = []
-    for topic in topics:
-        if target == SyntheticRun.Target.APP:
-            url = target_url_for(topic)
-        else:
-            url = synthetic.url_for(base_url, topic, path_style)
-        requests.append(
-            synthetic.build_request(
-                topic,
-                url,
-                secret=settings.SHOPIFY_API_SECRET,
-                shop=settings.SYNTHETIC_SHOP_DOMAIN,
-                api_version=settings.SHOPIFY_API_VERSION,
-            )
-        )
-    return requests
-
-
-def start_synthetic_run(*, user, target: str, base_url: str, topics: list[str], path_style: str) -> SyntheticRun:
-    run = SyntheticRun.objects.create(
-        requested_by=user if getattr(user, "pk", None) else None,
-        target=target,
-        base_url=base_url[:500] if target == SyntheticRun.Target.INGRESS else "",
-        path_style=path_style,
-        topics=topics,
-    )
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _push(run.pk), robust=True)
-    else:
-        _push(run.pk)  # the ORM broker's row commits with the run
-    return run
-
-
-def _push(run_pk: int) -> None:
-    async_task(SYNTHETIC_TASK, run_pk, task_name=f"synthetic-{run_pk}", group="synthetic", save=False)
-
-
-def run_synthetic(run_pk: int) -> str:
-    """The worker's half: claim the run, send, store the results table."""
-    claimed = SyntheticRun.objects.filter(pk=run_pk, status=SyntheticRun.Status.PENDING).update(
-        status=SyntheticRun.Status.RUNNING
-    )
-    if not claimed:
-        return "skipped: already running or done"
-    run = SyntheticRun.objects.get(pk=run_pk)
-    try:
-        requests = synthetic_requests(
-            target=run.target, base_url=run.base_url, topics=run.topics, path_style=run.path_style
-        )
-        results = synthetic.send(requests, timeout_s=settings.SYNTHETIC_TIMEOUT_S)
-    except Exception as error:  # the run must finish and say why
-        run.error = f"{type(error).__name__}: {error}"[:1000]
-        results = []
-    run.results = [result.as_dict() for result in results]
-    run.ok = bool(results) and all(result.ok for result in results) and not run.error
-    run.status = SyntheticRun.Status.DONE
-    run.finished_at = timezone.now()
-    run.save(update_fields=["results", "ok", "status", "finished_at", "error"])
-    failed = [result.topic for result in results if not result.ok]
-    if run.ok:
-        events_log.info("synthetic webhooks ok: run=%s topics=%d", run.pk, len(results))
-    else:
-        events_log.warning(
-            "synthetic webhooks failed: run=%s failed=%s error=%s", run.pk, ",".join(failed) or "-", run.error
-        )
-    return "ok" if run.ok else f"failed: {', '.join(failed) or run.error}"

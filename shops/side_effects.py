@@ -25,7 +25,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from deadletters.models import DeadLetter
 from shops.models import Shop
+from webhooks.models import DeliveryAttempt, WebhookEvent
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -99,9 +101,6 @@ def scopes_update(event) -> str:
 
 
 def shop_redact(event) -> str:
-    from deadletters.models import DeadLetter
-    from webhooks.models import DeliveryAttempt, WebhookEvent
-
     domain = event.shop_domain
     now = timezone.now()
     shop = Shop.objects.select_for_update().filter(domain=domain).first()

@@ -1,7 +1,7 @@
 """django-q2 entry points; thin wrappers around services."""
 
-from shops import services
+from shops import synthetic_runs
 
 
 def run_synthetic(run_pk: int) -> str:
-    return services.run_synthetic(run_pk)
+    return synthetic_runs.run_synthetic(run_pk)

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.audit import record_audit
-from shops import services
+from shops import services, synthetic_runs
 from shops.models import Shop, SyntheticRun
+from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
 from timedify_ops.lib.synthetic import PATH_STYLES
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
 
 SHOPS_PAGE_SIZE = 50
@@ -44,11 +44,7 @@ def shop_list(request: HttpRequest) -> HttpResponse:
         shops = shops.filter(installed=False)
     if query:
         shops = shops.filter(domain__contains=query)
-    try:
-        page = keyset_page(shops, cursor=request.GET.get("after"), page_size=SHOPS_PAGE_SIZE)
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(shops, cursor=None, page_size=SHOPS_PAGE_SIZE)
+    page = keyset_page_or_first(shops, cursor=request.GET.get("after"), page_size=SHOPS_PAGE_SIZE, errors=errors)
     params = request.GET.copy()
     params.pop("after", None)
     now = timezone.now()
@@ -142,7 +138,7 @@ def synthetic_send(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing sent: " + "; ".join(problems) + ".")
         return redirect("shops_synthetic")
     base_url = _ingress_base(request)
-    run = services.start_synthetic_run(
+    run = synthetic_runs.start_synthetic_run(
         user=request.user, target=target, base_url=base_url, topics=topics, path_style=path_style
     )
     record_audit(

@@ -23,7 +23,11 @@ os.environ.setdefault("LOG_EVENTS_FLUSH_SECONDS", "0")
 os.environ.setdefault("TIMEDIFY_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from timedify_ops.settings import *  # noqa: F403
-from timedify_ops.settings import DATABASES, VAR_DIR
+from timedify_ops.settings import DATABASES, INSTALLED_APPS, VAR_DIR
+
+# The demo is tested too (tests/demo, the screenshots), so it is installed here as demo.settings
+# installs it; the product's settings never do (tests/demo/test_boundaries.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The plain storage: tests do not run collectstatic.

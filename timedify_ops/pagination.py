@@ -63,3 +63,15 @@ def keyset_page(queryset: QuerySet, *, cursor: str | None, page_size: int, field
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, field), last.pk)
     return KeysetPage(items=rows, next_cursor=next_cursor, page_size=page_size)
+
+
+def keyset_page_or_first(
+    queryset: QuerySet, *, cursor: str | None, page_size: int, errors: list[str], field: str = "created_at"
+) -> KeysetPage:
+    """The page after `cursor`, as the list pages ask for it (`?after=…`); a malformed cursor gives
+    the first page, and the reason joins the page's `errors`."""
+    try:
+        return keyset_page(queryset, cursor=cursor or None, page_size=page_size, field=field)
+    except BadCursor as error:
+        errors.append(str(error))
+        return keyset_page(queryset, cursor=None, page_size=page_size, field=field)

@@ -1,4 +1,4 @@
-"""Roles are Django groups (created by dashboard's migration 0002).
+"""Roles are Django groups (created by the migration timedify_ops/accounts/migrations/0001_roles.py).
 
 viewer   reads everything.
 operator may also replay, delete, run schedules now and acknowledge alerts.

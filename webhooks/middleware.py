@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from dashboard import telemetry
+from timedify_ops.telemetry import measure
 
 
 class IngressTelemetryMiddleware:
@@ -26,8 +26,8 @@ class IngressTelemetryMiddleware:
         elapsed_ms = (time.perf_counter() - started) * 1000
         outcome = getattr(request, "timedify_outcome", None) or f"http_{response.status_code}"
         synthetic = "1" if request.headers.get("X-Timedify-Synthetic") == "1" else "0"
-        telemetry.observe("ingress", elapsed_ms, outcome=outcome, synthetic=synthetic)
-        telemetry.count(
+        measure.observe("ingress", elapsed_ms, outcome=outcome, synthetic=synthetic)
+        measure.count(
             "webhooks_ingress_total", outcome=outcome, topic=getattr(request, "timedify_topic", "") or "unknown"
         )
         return response

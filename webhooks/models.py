@@ -1,16 +1,77 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    """The delivery state machine's moves, each one conditional UPDATE (WebhookEvent's docstring)."""
+
+    def count_duplicate(self, webhook_id: str, at: datetime) -> bool:
+        """A repeated Webhook-Id: counted on the stored event; False when there is none."""
+        return self.filter(webhook_id=webhook_id).update(duplicates=F("duplicates") + 1, last_duplicate_at=at) == 1
+
+    def claim_delivery(self, pk: int) -> uuid.UUID | None:
+        """received → delivering, with this worker's token and lease; also a `delivering` event whose
+        lease ran out (its worker died). None when another worker holds a live claim or it is done."""
+        now = timezone.now()
+        token = uuid.uuid4()
+        claimed = (
+            self.filter(pk=pk)
+            .filter(Q(status=self.model.Status.RECEIVED) | Q(status=self.model.Status.DELIVERING, lease_until__lt=now))
+            .update(
+                status=self.model.Status.DELIVERING,
+                claim_token=token,
+                lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+            )
+        )
+        return token if claimed == 1 else None
+
+    def finish_delivered(self, pk: int, token: uuid.UUID) -> bool:
+        """delivering → delivered, by the claim's holder only (False: the claim had been taken over)."""
+        return (
+            self.filter(pk=pk, claim_token=token).update(
+                status=self.model.Status.DELIVERED, delivered_at=timezone.now(), claim_token=None, lease_until=None
+            )
+            == 1
+        )
+
+    def finish_dead_lettered(self, pk: int, token: uuid.UUID) -> bool:
+        """delivering → dead_lettered, by the claim's holder only."""
+        return (
+            self.filter(pk=pk, claim_token=token).update(
+                status=self.model.Status.DEAD_LETTERED, claim_token=None, lease_until=None
+            )
+            == 1
+        )
+
+    def mark_replayed(self, pk: int, at: datetime) -> None:
+        """dead_lettered → delivered: its dead letter's replay got through."""
+        self.filter(pk=pk).update(status=self.model.Status.DELIVERED, delivered_at=at)
+
+    def stale(self, now: datetime, stale_before: datetime) -> WebhookEventQuerySet:
+        """Events that should be moving but are not: `received` and enqueued before `stale_before`
+        (a lost enqueue), or `delivering` past the lease (a dead worker)."""
+        return self.filter(
+            Q(status=self.model.Status.RECEIVED, enqueued_at__lt=stale_before)
+            | Q(status=self.model.Status.DELIVERING, lease_until__lt=now)
+        )
 
 
 class WebhookEvent(models.Model):
     """One Shopify webhook delivery, stored exactly as received (body bytes are re-signed
-    on forwarding and replay, so they are never re-encoded)."""
+    on forwarding and replay, so they are never re-encoded).
+
+    received ──claim_delivery──▶ delivering ──finish_delivered──▶ delivered
+       ▲  (sweeper: enqueued again)  │ └──finish_dead_lettered──▶ dead_lettered ──mark_replayed──▶ delivered
+       └──── lease ran out: claim_delivery takes it over (its worker died)
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received", "received"
@@ -38,6 +99,8 @@ class WebhookEvent(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -16,16 +16,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_q.tasks import async_task
 
-from dashboard import telemetry
+# The two hand-offs of the pipeline to the recover layer above (tests/test_layers.py lists them):
+# a spent budget creates the dead letter, and a delivered webhook's side effects are the shops room's.
 from deadletters.models import DeadLetter
 from shops.side_effects import apply_side_effects
 from timedify_ops.lib import shopify_headers, signing
 from timedify_ops.lib.retry import is_retryable_status, parse_retry_after
+from timedify_ops.queue import enqueue
+from timedify_ops.telemetry import measure
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 events_log = logging.getLogger("timedify_ops.events")
@@ -85,32 +87,17 @@ def record_event(
     except IntegrityError:
         # The unique webhook_id refused a second copy (possibly one that arrived at the
         # same moment on another worker: the insert waited for it to commit).
-        counted = WebhookEvent.objects.filter(webhook_id=webhook_id).update(
-            duplicates=F("duplicates") + 1, last_duplicate_at=now
-        )
-        if counted:
+        if WebhookEvent.objects.count_duplicate(webhook_id, now):
             return Recorded(event=None, duplicate=True)
         raise
     return Recorded(event=event, duplicate=False)
 
 
 def enqueue_delivery(event_pk: int) -> None:
-    """Queue the delivery task.
-
-    With the ORM broker the queue row is written in the caller's transaction, so an
-    event and its task exist together or not at all. With Redis the push waits for
-    the commit (a worker must find the row); if Redis fails then, the sweeper
-    re-enqueues the event later.
-    """
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _push(event_pk), robust=True)
-    else:
-        _push(event_pk)
-
-
-def _push(event_pk: int) -> None:
+    """Queue the delivery task, with the event's row (timedify_ops.queue.enqueue); an enqueue
+    that Redis refuses after the commit is found again by the sweeper."""
     # save=False: DeliveryAttempt rows are the record; django-q2's result table is not needed.
-    async_task(DELIVERY_TASK, event_pk, task_name=f"deliver-{event_pk}", group="deliveries", save=False)
+    enqueue(DELIVERY_TASK, event_pk, task_name=f"deliver-{event_pk}", group="deliveries", save=False)
 
 
 # --------------------------------------------------------------------------- deliver
@@ -232,13 +219,12 @@ def run_attempts(
     """
     budget = settings.DELIVERY_RETRY_BUDGET
     url = target_url_for(event.topic)
-    last: AttemptResult | None = None
-    for attempt in range(1, budget.max_attempts + 1):
-        if attempt > 1:
-            sleep(budget.delay_s(attempt - 1, last.retry_after_s if last else None))
+    replay = bool(extra_headers and "X-Timedify-Replay" in extra_headers)
+
+    def try_once(_: int) -> AttemptResult:
         number = event.attempts + 1
         started_at = timezone.now()
-        last = post_once(
+        result = post_once(
             url,
             event.body_bytes,
             outgoing_headers(event, attempt_number=number, extra=extra_headers),
@@ -249,62 +235,45 @@ def run_attempts(
                 event=event,
                 number=number,
                 started_at=started_at,
-                duration_ms=round(last.duration_ms, 3),
-                status_code=last.status_code,
-                error=last.error,
-                response_excerpt=last.excerpt[:EXCERPT_BYTES],
+                duration_ms=round(result.duration_ms, 3),
+                status_code=result.status_code,
+                error=result.error,
+                response_excerpt=result.excerpt[:EXCERPT_BYTES],
                 target_url=url[:500],
-                is_replay=replayed_by is not None or bool(extra_headers and "X-Timedify-Replay" in extra_headers),
+                is_replay=replayed_by is not None or replay,
                 replayed_by=replayed_by,
             )
             WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
         event.attempts = number
-        if last.ok:
-            return Outcome(delivered=True, attempts=attempt, last=last)
-        events_log.warning(
-            "delivery attempt %d failed: topic=%s shop=%s webhook_id=%s %s%s",
-            number,
-            event.topic,
-            event.shop_domain,
-            event.webhook_id,
-            last.describe(),
-            " (replay)" if extra_headers and "X-Timedify-Replay" in extra_headers else "",
-        )
-        if not last.retryable:
-            return Outcome(
-                delivered=False, attempts=attempt, last=last, reason=f"{last.describe()}: permanent, not retried"
+        if not result.ok:
+            events_log.warning(
+                "delivery attempt %d failed: topic=%s shop=%s webhook_id=%s %s%s",
+                number,
+                event.topic,
+                event.shop_domain,
+                event.webhook_id,
+                result.describe(),
+                " (replay)" if replay else "",
             )
-    tries = "attempt" if budget.max_attempts == 1 else "attempts"
-    return Outcome(
-        delivered=False,
-        attempts=budget.max_attempts,
-        last=last,
-        reason=f"{last.describe()} after {budget.max_attempts} {tries} (retry budget spent)",
-    )
+        return result
+
+    tries = budget.run(try_once, sleep=sleep)
+    last = tries[-1]
+    if last.ok:
+        return Outcome(delivered=True, attempts=len(tries), last=last)
+    return Outcome(delivered=False, attempts=len(tries), last=last, reason=failure_reason(last, len(tries)))
 
 
-def claim_event(event_pk: int) -> uuid.UUID | None:
-    """Take the event for delivery, or None if another worker holds a live claim or it is done.
-
-    A `delivering` event whose lease ran out belonged to a worker that died; it may be taken over.
-    """
-    now = timezone.now()
-    token = uuid.uuid4()
-    claimed = (
-        WebhookEvent.objects.filter(pk=event_pk)
-        .filter(Q(status=WebhookEvent.Status.RECEIVED) | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now))
-        .update(
-            status=WebhookEvent.Status.DELIVERING,
-            claim_token=token,
-            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
-        )
-    )
-    return token if claimed == 1 else None
+def failure_reason(last: AttemptResult, attempts: int) -> str:
+    """Why a run of attempts ended without a delivery: the dead letter's reason."""
+    if not last.retryable:
+        return f"{last.describe()}: permanent, not retried"
+    return f"{last.describe()} after {attempts} {'attempt' if attempts == 1 else 'attempts'} (retry budget spent)"
 
 
 def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
     """The delivery task: claim, run the attempts, then mark delivered or dead-letter."""
-    token = claim_event(event_pk)
+    token = WebhookEvent.objects.claim_delivery(event_pk)
     if token is None:
         return "skipped: already claimed or finished"
     event = WebhookEvent.objects.get(pk=event_pk)
@@ -312,25 +281,21 @@ def deliver_event(event_pk: int, *, sleep=time.sleep) -> str:
     apply_side_effects(event)
     outcome = run_attempts(event, sleep=sleep)
     if outcome.delivered:
-        done = WebhookEvent.objects.filter(pk=event_pk, claim_token=token).update(
-            status=WebhookEvent.Status.DELIVERED, delivered_at=timezone.now(), claim_token=None, lease_until=None
-        )
-        telemetry.count(
+        done = WebhookEvent.objects.finish_delivered(event_pk, token)
+        measure.count(
             "deliveries_total", outcome="delivered_first_try" if outcome.attempts == 1 else "delivered_after_retries"
         )
         return "delivered" if done else "delivered, but the claim had been taken over"
-    telemetry.count("deliveries_total", outcome="dead_lettered")
+    measure.count("deliveries_total", outcome="dead_lettered")
     dead_letter_event(event, token, outcome)
     return f"dead-lettered: {outcome.reason}"
 
 
 def dead_letter_event(event: WebhookEvent, token: uuid.UUID, outcome: Outcome) -> DeadLetter | None:
     with transaction.atomic():
-        moved = WebhookEvent.objects.filter(pk=event.pk, claim_token=token).update(
-            status=WebhookEvent.Status.DEAD_LETTERED, claim_token=None, lease_until=None
-        )
-        if not moved:
+        if not WebhookEvent.objects.finish_dead_lettered(event.pk, token):
             return None
+        # The hand-off to the recover room: the dead letter is what an operator acts on.
         letter, _ = DeadLetter.objects.update_or_create(
             event=event,
             defaults={
@@ -366,11 +331,7 @@ def sweep_stale_events(batch: int = 500) -> dict[str, int]:
     an extra task for an event that is in fact moving a no-op.
     """
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS)
-    pending = WebhookEvent.objects.filter(
-        Q(status=WebhookEvent.Status.RECEIVED, enqueued_at__lt=stale_before)
-        | Q(status=WebhookEvent.Status.DELIVERING, lease_until__lt=now)
-    )
+    pending = WebhookEvent.objects.stale(now, now - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS))
     # Ordered by the partial index's column so the scan stays inside it.
     pks = list(pending.order_by("enqueued_at").values_list("pk", flat=True)[:batch])
     for pk in pks:

@@ -1,18 +1,17 @@
-"""A system check: per-rule overrides must name rules that exist (a typo would silently do nothing).
-
-`manage.py check` and `migrate` (the release command) stop on it, naming the variable and the key.
-"""
+"""The alerts app's settings checks: overrides must name rules that exist (a typo would silently
+do nothing), and the email channels need one way of encrypting."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, register
 
+from dashboard.alerts.rules import RULES
+from timedify_ops.checks import SETTINGS
 
-@register()
-def check_alert_rule_overrides(app_configs=None, **kwargs):
-    from dashboard.alerts.rules import RULES
 
+@register(SETTINGS)
+def check_alert_rule_overrides(app_configs=None, **kwargs) -> list[Error]:
     known = {rule.key for rule in RULES}
     errors = []
     for name in ("ALERT_THRESHOLDS", "ALERT_FOR_MINUTES"):
@@ -25,3 +24,10 @@ def check_alert_rule_overrides(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(SETTINGS)
+def check_email_encryption(app_configs=None, **kwargs) -> list[Error]:
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        return [Error("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive", id="alerts.E003")]
+    return []

@@ -25,7 +25,7 @@ events_log = logging.getLogger("timedify_ops.events")
 @dataclass
 class RuleResult:
     rule: Rule
-    state: str  # firing | pending | ok | unavailable | error
+    state: str  # firing | pending | ok | error
     evaluation: Evaluation | None = None
     pending_since: datetime | None = None
     alert: Alert | None = None
@@ -72,8 +72,6 @@ def _open_alerts() -> dict[str, Alert]:
 def _state_for(rule: Rule, evaluation: Evaluation | None, error: str, pending_since, alert, now) -> str:
     if error:
         return "error"
-    if not evaluation.available:
-        return "unavailable"
     if not evaluation.breaching:
         return "ok"
     if alert is not None or now - pending_since >= rule.for_duration:
@@ -122,7 +120,6 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
             # Unknown is not "clear": keep the pending clock and any open alert as they are.
             state.save(update_fields=["evaluated_at", "error"])
             return RuleResult(rule, "error", None, state.pending_since, alert, error)
-        state.available = evaluation.available
         state.breaching = evaluation.breaching
         state.value = evaluation.value
         state.detail = evaluation.detail
@@ -130,9 +127,7 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
             state.pending_since = None
         else:
             state.pending_since = state.pending_since or now
-        state.save(
-            update_fields=["evaluated_at", "error", "available", "breaching", "value", "detail", "pending_since"]
-        )
+        state.save(update_fields=["evaluated_at", "error", "breaching", "value", "detail", "pending_since"])
         result_state = _state_for(rule, evaluation, "", state.pending_since, alert, now)
 
         if result_state == "firing" and alert is None:
@@ -141,11 +136,12 @@ def _apply(rule: Rule, evaluation: Evaluation | None, error: str, now: datetime,
                 outbox.append((alert, "fire"))
         elif result_state == "firing":
             _update(alert, evaluation, now)
-            if _repeat_due(alert, now) and _claim_notification(alert, now):
+            if _repeat_due(alert, now) and Alert.objects.claim_repeat(alert, now):
                 alert.repeats += 1
                 Alert.objects.filter(pk=alert.pk).update(repeats=alert.repeats)
                 outbox.append((alert, "repeat"))
-        elif result_state == "ok" and alert is not None and _resolve(alert, evaluation, now):
+        elif result_state == "ok" and alert is not None and Alert.objects.resolve(alert, now, evaluation.value):
+            events_log.info("alert resolved: %s after %s", alert.rule_key, now - alert.fired_at)
             outbox.append((alert, "resolve"))
     return RuleResult(rule, result_state, evaluation, state.pending_since, alert)
 
@@ -191,25 +187,6 @@ def _repeat_due(alert: Alert, now: datetime) -> bool:
     return now - last >= timedelta(hours=settings.ALERT_REPEAT_HOURS)
 
 
-def _claim_notification(alert: Alert, now: datetime) -> bool:
-    """Take the repeat with a conditional UPDATE, so two alerting runs never both send it."""
-    claimed = Alert.objects.filter(pk=alert.pk, last_notified_at=alert.last_notified_at).update(last_notified_at=now)
-    if claimed:
-        alert.last_notified_at = now
-    return claimed == 1
-
-
-def _resolve(alert: Alert, evaluation: Evaluation, now: datetime) -> bool:
-    resolved = Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
-        resolved_at=now, last_seen_at=now, value=evaluation.value, last_notified_at=now
-    )
-    if resolved:
-        alert.resolved_at = alert.last_seen_at = alert.last_notified_at = now
-        alert.value = evaluation.value
-        events_log.info("alert resolved: %s after %s", alert.rule_key, now - alert.fired_at)
-    return resolved == 1
-
-
 def run_alerting(now: datetime | None = None, rules: list[Rule] | None = None) -> dict:
     """The alerting job (every minute): see `alert_now`; returns its summary for the JobRun."""
     return alert_now(now, rules)[1]
@@ -236,23 +213,31 @@ def alert_now(now: datetime | None = None, rules: list[Rule] | None = None) -> t
         for row in notify.send_alert(alert, event):
             sent += row.ok
             failed += not row.ok
-    summary = {
-        "firing": [result.rule.key for result in results if result.state == "firing"],
-        "pending": [result.rule.key for result in results if result.state == "pending"],
-        "fired": [alert.rule_key for alert, event in outbox if event == "fire"],
-        "resolved": [alert.rule_key for alert, event in outbox if event == "resolve"],
-        "repeated": [alert.rule_key for alert, event in outbox if event == "repeat"],
-        "errors": [result.rule.key for result in results if result.state == "error"],
+    return results, summary(
+        firing=[result.rule.key for result in results if result.state == "firing"],
+        pending=[result.rule.key for result in results if result.state == "pending"],
+        fired=[alert.rule_key for alert, event in outbox if event == "fire"],
+        resolved=[alert.rule_key for alert, event in outbox if event == "resolve"],
+        repeated=[alert.rule_key for alert, event in outbox if event == "repeat"],
+        errors=[result.rule.key for result in results if result.state == "error"],
+        sent=sent,
+        failed=failed,
+    )
+
+
+def summary(*, firing, pending, fired, resolved, repeated, errors, sent: int, failed: int) -> dict:
+    """The alerting job's result, as its JobRun keeps it (rule keys per outcome)."""
+    return {
+        "firing": firing,
+        "pending": pending,
+        "fired": fired,
+        "resolved": resolved,
+        "repeated": repeated,
+        "errors": errors,
         "notifications": {"sent": sent, "failed": failed},
     }
-    return results, summary
 
 
 def acknowledge(alert_pk: int, user) -> bool:
-    """An operator takes the alert: repeats stop. Only an open, unacknowledged alert can be taken."""
-    return (
-        Alert.objects.filter(pk=alert_pk, resolved_at__isnull=True, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=user
-        )
-        == 1
-    )
+    """An operator takes the alert: repeats stop (Alert.objects.acknowledge)."""
+    return Alert.objects.acknowledge(alert_pk, user)

@@ -1,6 +1,7 @@
 """Alerting's tables: the state of each rule, the alerts it fired, and every notification sent.
 
-Imported by name into dashboard/models.py (app label "dashboard").
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
@@ -20,19 +21,62 @@ class RuleState(models.Model):
 
     key = models.CharField(max_length=64, unique=True)
     evaluated_at = models.DateTimeField(default=timezone.now)
-    available = models.BooleanField(default=True, help_text="False while the rule's data source is not installed.")
     breaching = models.BooleanField(default=False)
     pending_since = models.DateTimeField(null=True, blank=True)
     value = models.FloatField(null=True, blank=True)
     detail = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="", help_text="Why the last evaluation failed, if it did.")
 
+    class Meta:
+        db_table = "dashboard_rulestate"
+
     def __str__(self) -> str:
         return f"{self.key}: {'breaching' if self.breaching else 'ok'}"
 
 
+class AlertQuerySet(models.QuerySet):
+    """An alert's moves, each one conditional UPDATE, so two alerting runs (the job and
+    `alerting_check --notify` at once) never both notify, and two operators never both acknowledge."""
+
+    def firing(self) -> AlertQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def claim_repeat(self, alert: Alert, now) -> bool:
+        """Take the repeat notification: only the run that moves `last_notified_at` on sends it."""
+        claimed = self.filter(pk=alert.pk, last_notified_at=alert.last_notified_at).update(last_notified_at=now) == 1
+        if claimed:
+            alert.last_notified_at = now
+        return claimed
+
+    def resolve(self, alert: Alert, now, value: float | None) -> bool:
+        """firing → resolved, once."""
+        resolved = (
+            self.filter(pk=alert.pk, resolved_at__isnull=True).update(
+                resolved_at=now, last_seen_at=now, value=value, last_notified_at=now
+            )
+            == 1
+        )
+        if resolved:
+            alert.resolved_at = alert.last_seen_at = alert.last_notified_at = now
+            alert.value = value
+        return resolved
+
+    def acknowledge(self, pk: int, user) -> bool:
+        """firing → acknowledged (repeats stop); only an open, unacknowledged alert can be taken."""
+        return (
+            self.filter(pk=pk, resolved_at__isnull=True, acknowledged_at__isnull=True).update(
+                acknowledged_at=timezone.now(), acknowledged_by=user
+            )
+            == 1
+        )
+
+
 class Alert(models.Model):
-    """One firing episode of a rule: created when it fires, updated while it fires, resolved once."""
+    """One firing episode of a rule: created when it fires, updated while it fires, resolved once.
+
+    (fires: created, the one open alert of its rule) firing ──claim_repeat──▶ firing (notified again)
+    firing ──acknowledge──▶ acknowledged (no more repeats) ──resolve──▶ resolved ◀──resolve── firing
+    """
 
     rule_key = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
@@ -54,7 +98,10 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = AlertQuerySet.as_manager()
+
     class Meta:
+        db_table = "dashboard_alert"
         ordering = ["-fired_at", "-id"]
         constraints = [
             # One open alert per rule: a second alerting run (the job and `alerting_check --notify`
@@ -117,6 +164,7 @@ class Notification(models.Model):
     )
 
     class Meta:
+        db_table = "dashboard_notification"
         ordering = ["-created_at", "-id"]
         indexes = [
             # /alerts/ "failed notifications" (partial: stays small) and retention by age.

@@ -1,8 +1,9 @@
-"""Notification channels from settings, and one Notification row per send (never silent).
+"""The one notifier: channels from settings, and one Notification row per send (never silent).
 
 Called by the alerting engine after its writes are committed (in the worker, or by
-`alerting_check --notify`), and by the "send test notification" task. Nothing here runs
-on a request: the button only enqueues `send_test_task`.
+`alerting_check --notify`), by the "send test notification" task, and by the daily SLO report
+job (`daily_slo_report`, whose channels are SLO_REPORT_SLACK_WEBHOOK_URL and SLO_REPORT_EMAIL_TO).
+Nothing here runs on a request: the button only enqueues `send_test_task`.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import logging
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import telemetry
 from dashboard.alerts.models import Alert, Notification
 from dashboard.alerts.rules import get_rule
+from dashboard.slo import report as slo_report
+from dashboard.slo.models import SloDailyReport
 from timedify_ops.lib import notifier
 from timedify_ops.lib.notifier import Message, SendResult, Try
+from timedify_ops.telemetry import measure
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -50,14 +55,14 @@ def _post(url: str, payload_for: Callable[[Message], dict]) -> Callable[[Message
     return send
 
 
-def _email_try(message: Message) -> Try:
+def _email_try(message: Message, to: list[str]) -> Try:
     try:
         connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
         EmailMessage(
             subject=message.subject,
             body=message.text(),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=settings.ALERT_EMAIL_TO,
+            to=to,
             connection=connection,
         ).send(fail_silently=False)
     except smtplib.SMTPResponseException as error:
@@ -70,28 +75,48 @@ def _email_try(message: Message) -> Try:
     return Try(ok=True)
 
 
-def _send_email(message: Message) -> SendResult:
-    return notifier.with_budget(lambda: _email_try(message), settings.ALERT_NOTIFY_RETRY_BUDGET)
+def slack(url: str) -> Channel:
+    return Channel(Notification.Channel.SLACK, _host(url), _post(url, notifier.slack_payload))
+
+
+def webhook(url: str) -> Channel:
+    return Channel(Notification.Channel.WEBHOOK, _host(url), _post(url, notifier.webhook_payload))
+
+
+def email(to: list[str]) -> Channel:
+    def send(message: Message) -> SendResult:
+        return notifier.send(lambda: _email_try(message, to), settings.ALERT_NOTIFY_RETRY_BUDGET)
+
+    return Channel(Notification.Channel.EMAIL, ", ".join(to), send)
 
 
 def channels() -> list[Channel]:
-    """The channels configured in the environment, in a fixed order."""
+    """The alert channels configured in the environment, in a fixed order."""
     configured = []
     if settings.ALERT_SLACK_WEBHOOK_URL:
-        url = settings.ALERT_SLACK_WEBHOOK_URL
-        configured.append(Channel(Notification.Channel.SLACK, _host(url), _post(url, notifier.slack_payload)))
+        configured.append(slack(settings.ALERT_SLACK_WEBHOOK_URL))
     if settings.ALERT_WEBHOOK_URL:
-        url = settings.ALERT_WEBHOOK_URL
-        configured.append(Channel(Notification.Channel.WEBHOOK, _host(url), _post(url, notifier.webhook_payload)))
+        configured.append(webhook(settings.ALERT_WEBHOOK_URL))
     if settings.ALERT_EMAIL_TO:
-        configured.append(Channel(Notification.Channel.EMAIL, ", ".join(settings.ALERT_EMAIL_TO), _send_email))
+        configured.append(email(settings.ALERT_EMAIL_TO))
     return configured
 
 
-def console_url() -> str | None:
+def report_channels() -> list[Channel]:
+    """Where the daily SLO report goes: SLO_REPORT_SLACK_WEBHOOK_URL and/or SLO_REPORT_EMAIL_TO."""
+    configured = []
+    if settings.SLO_REPORT_SLACK_WEBHOOK_URL:
+        configured.append(slack(settings.SLO_REPORT_SLACK_WEBHOOK_URL))
+    if settings.SLO_REPORT_EMAIL_TO:
+        configured.append(email(settings.SLO_REPORT_EMAIL_TO))
+    return configured
+
+
+def console_url(path: str | None = None) -> str | None:
+    """The console's page (default /alerts/) as an absolute link, when ALERT_CONSOLE_URL says where it lives."""
     if not settings.ALERT_CONSOLE_URL:
         return None
-    return settings.ALERT_CONSOLE_URL.rstrip("/") + reverse("alerts")
+    return settings.ALERT_CONSOLE_URL.rstrip("/") + (path or reverse("alerts"))
 
 
 def message_for(alert: Alert, event: str) -> Message:
@@ -117,9 +142,9 @@ def message_for(alert: Alert, event: str) -> Message:
     )
 
 
-def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> list[Notification]:
+def _deliver(message: Message, to: list[Channel], *, alert: Alert | None, requested_by=None) -> list[Notification]:
     rows = []
-    for channel in channels():
+    for channel in to:
         started = timezone.now()
         try:
             result = channel.send(message)
@@ -141,7 +166,7 @@ def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> lis
             )
         )
         # Cumulative, for /metrics (the rows themselves go after RETENTION_NOTIFICATION_DAYS).
-        telemetry.count("notifications_total", channel=channel.name, ok="1" if result.ok else "0")
+        measure.count("notifications_total", channel=channel.name, ok="1" if result.ok else "0")
         if not result.ok:
             events_log.error(
                 "alert notification failed: channel=%s event=%s rule=%s attempts=%d error=%s",
@@ -154,15 +179,9 @@ def _deliver(message: Message, *, alert: Alert | None, requested_by=None) -> lis
     return rows
 
 
-def send_message(message: Message, *, requested_by=None) -> list[Notification]:
-    """Any message to every channel, recorded like an alert's (e.g. the daily SLO summary with
-    event="report": Message(event="report", rule="slo-daily-report", title=…, detail=text))."""
-    return _deliver(message, alert=None, requested_by=requested_by)
-
-
 def send_alert(alert: Alert, event: str) -> list[Notification]:
     """Notify every channel that `alert` fired, repeats or resolved."""
-    return _deliver(message_for(alert, event), alert=alert)
+    return _deliver(message_for(alert, event), channels(), alert=alert)
 
 
 def test_message(user=None) -> Message:
@@ -179,13 +198,66 @@ def test_message(user=None) -> Message:
 
 
 def send_test(user=None) -> list[Notification]:
-    return _deliver(test_message(user), alert=None, requested_by=user if user is not None and user.pk else None)
+    return _deliver(
+        test_message(user), channels(), alert=None, requested_by=user if user is not None and user.pk else None
+    )
 
 
 def send_test_task(user_pk: int | None = None) -> dict:
     """The django-q2 task behind the "send test notification" button."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(pk=user_pk).first() if user_pk else None
     rows = send_test(user)
     return {"sent": sum(row.ok for row in rows), "failed": sum(not row.ok for row in rows)}
+
+
+# --------------------------------------------------------------------------- the daily SLO report
+
+
+def report_message(report: SloDailyReport) -> Message:
+    missed = slo_report.missed_slos(report)
+    verdict = f"missed: {', '.join(missed)}" if missed else "all met"
+    path = reverse("slo_daily_detail", args=[report.date.isoformat()])
+    return Message(
+        event=Notification.Event.REPORT,
+        rule="slo-daily-report",
+        title=f"SLO report {report.date.isoformat()}: {verdict}",
+        severity="info",
+        detail=slo_report.format_report(report),
+        url=console_url(path) or path,
+        monospace=True,
+    )
+
+
+def send_report(report: SloDailyReport) -> list[Notification]:
+    """The report to its channels, with the notifications' retry budget, one Notification row each."""
+    return _deliver(report_message(report), report_channels(), alert=None)
+
+
+def daily_slo_report(now: datetime | None = None) -> dict:
+    """The "slo-daily-report" job: write the previous UTC day's report (dashboard.slo.report) and send it.
+
+    The report is claimed for sending with a conditional UPDATE of `notified_at`, so a second run
+    (or two at once) sends it once; when every channel failed the claim is let go, and the next
+    run tries again.
+    """
+    report = slo_report.write_previous_day_report(now)
+    sent, errors = [], []
+    claimed = report_channels() and SloDailyReport.objects.claim_notification(report.pk, timezone.now())
+    if claimed:
+        rows = send_report(report)
+        sent = [row.channel for row in rows if row.ok]
+        errors = [f"{row.channel}: {row.error}" for row in rows if not row.ok]
+        if not sent:
+            SloDailyReport.objects.release_notification(report.pk)
+    return daily_report_result(report, sent, errors)
+
+
+def daily_report_result(report: SloDailyReport, sent: list[str], errors: list[str]) -> dict:
+    """The daily report job's result, as its JobRun keeps it."""
+    return {
+        "date": report.date.isoformat(),
+        "all_met": report.all_met,
+        "missed": slo_report.missed_slos(report),
+        "sent": sent,
+        "errors": errors,
+    }

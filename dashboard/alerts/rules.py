@@ -1,4 +1,4 @@
-"""The alert rules: a registry, like timedify_ops.schedules.JOBS.
+"""The alert rules: a registry, like timedify_ops.jobs.registry.JOBS.
 
 Each rule has a key, a threshold and a "for" duration (defaults here, overridden per key by
 settings.ALERT_THRESHOLDS / ALERT_FOR_MINUTES), a category that decides `alerting_check`'s
@@ -14,8 +14,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Min
+from django_q.models import Schedule
 
 from dashboard.alerts import sources
+from deadletters.models import DeadLetter
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.jobs.registry import JOBS
+from webhooks.models import WebhookEvent
 
 HEALTH = "health"
 PATTERN = "pattern"
@@ -31,11 +36,6 @@ class Evaluation:
     breaching: bool
     value: float | None = None
     detail: str = ""
-    available: bool = True
-
-    @classmethod
-    def unavailable(cls, why: str) -> Evaluation:
-        return cls(breaching=False, detail=why, available=False)
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,10 @@ def _plural(count: float, word: str) -> str:
 
 
 def probe_down(rule: Rule, now: datetime) -> Evaluation:
-    states = sources.probe_states()
-    if states is None:
-        return Evaluation.unavailable("health probes are not installed (issue 4)")
+    return judge_probes(rule, sources.probe_states())
+
+
+def judge_probes(rule: Rule, states: list[sources.ProbeStatus]) -> Evaluation:
     down = [state for state in states if state.status == "down"]
     parts = []
     for state in down:
@@ -89,11 +90,6 @@ def probe_down(rule: Rule, now: datetime) -> Evaluation:
 def schedule_missed(rule: Rule, now: datetime) -> Evaluation:
     """A job is missed when its last scheduled run (or, before any, its first due time) is older
     than its interval plus grace. Paused schedules are skipped; a job with no schedule row is missed."""
-    from django_q.models import Schedule
-
-    from dashboard.models import JobRun
-    from timedify_ops.schedules import JOBS
-
     rows = {row.name: row for row in Schedule.objects.filter(name__in=[job.key for job in JOBS])}
     missed = []
     for job in JOBS:
@@ -119,8 +115,6 @@ def schedule_missed(rule: Rule, now: datetime) -> Evaluation:
 
 def delivery_backlog(rule: Rule, now: datetime) -> Evaluation:
     """Age of the oldest event still waiting for delivery (the partial index event_pending covers the filter)."""
-    from webhooks.models import WebhookEvent
-
     pending = WebhookEvent.objects.filter(status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.DELIVERING])
     oldest = pending.aggregate(oldest=Min("received_at"))["oldest"]
     if oldest is None:
@@ -134,25 +128,30 @@ def delivery_backlog(rule: Rule, now: datetime) -> Evaluation:
 
 
 def dead_letters_last_hour(rule: Rule, now: datetime) -> Evaluation:
-    from deadletters.models import DeadLetter
+    return judge_dead_letters_last_hour(
+        rule, DeadLetter.objects.filter(created_at__gte=now - DEAD_LETTER_WINDOW, created_at__lte=now).count()
+    )
 
-    count = DeadLetter.objects.filter(created_at__gte=now - DEAD_LETTER_WINDOW, created_at__lte=now).count()
+
+def judge_dead_letters_last_hour(rule: Rule, count: int) -> Evaluation:
     return Evaluation(
         breaching=rule.above(count), value=count, detail=f"{_plural(count, 'dead letter')} in the last hour"
     )
 
 
 def open_dead_letters(rule: Rule, now: datetime) -> Evaluation:
-    from deadletters.models import DeadLetter
+    return judge_open_dead_letters(rule, DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count())
 
-    count = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
+
+def judge_open_dead_letters(rule: Rule, count: int) -> Evaluation:
     return Evaluation(breaching=rule.above(count), value=count, detail=f"{_plural(count, 'open dead letter')}")
 
 
 def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
-    count = sources.count_error_lines(now - ERROR_LOG_WINDOW, now)
-    if count is None:
-        return Evaluation.unavailable("the log store is not installed (issue 5)")
+    return judge_error_log_lines(rule, sources.count_error_lines(now - ERROR_LOG_WINDOW, now))
+
+
+def judge_error_log_lines(rule: Rule, count: int) -> Evaluation:
     return Evaluation(
         breaching=rule.above(count),
         value=count,
@@ -166,8 +165,6 @@ def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
 def _slo_state(state: str):
     def evaluate(rule: Rule, now: datetime) -> Evaluation:
         statuses = sources.slo_statuses(now)
-        if statuses is None:
-            return Evaluation.unavailable("SLOs are not installed (issue 6)")
         burning = [status for status in statuses if status.state == state]
         if not burning:
             return Evaluation(breaching=False, value=0, detail=f"{len(statuses)} SLO(s), none at {state}")
@@ -223,7 +220,7 @@ RULES: list[Rule] = [
     Rule(
         key="slo-fast-burn",
         title="SLO fast burn",
-        description='An SLO burns its error budget fast enough to page (issue 6\'s burn-rate state "page").',
+        description='An SLO burns its error budget fast enough to page (its burn-rate state "page").',
         category=SLO,
         evaluate=_slo_state("page"),
         default_for_minutes=2,
@@ -233,7 +230,7 @@ RULES: list[Rule] = [
     Rule(
         key="slo-slow-burn",
         title="SLO slow burn",
-        description='An SLO burns its error budget steadily (issue 6\'s burn-rate state "ticket").',
+        description='An SLO burns its error budget steadily (its burn-rate state "ticket").',
         category=SLO,
         evaluate=_slo_state("ticket"),
         default_for_minutes=15,

@@ -1,15 +1,12 @@
-"""What the rules read from the other rooms (health probes, logs, SLOs), in one place.
+"""What the rules read from the other rooms (health probes, logs, SLOs), in one place: when a
+room's interface changes, this is the one file to rewire.
 
-Each reader returns None when its room is not installed yet (the rule then shows as
-"unavailable" instead of failing), so alerting works on any branch; when a room's
-interface changes, this is the one file to rewire.
-
-- health (issue 4): dashboard.health.services.current_states() → {probe name: ProbeState}
+- health: dashboard.health.services.current_states() → {probe name: ProbeState}
   (status up | degraded | down | unknown, status_since, last_detail).
-- logs (issue 5): the dashboard.LogEntry model (timestamp, message, provider); the app's lines
-  only — timedify-ops' own events (provider "events") are left out, or a failing alert
-  notification, which is logged, would count towards the error-pattern alert itself.
-- SLOs (issue 6): dashboard.slo.services.current_status(now) → {key: SloStatus} with a state
+- logs: the LogEntry model (timestamp, message, provider); the app's lines only — timedify-ops'
+  own events (provider "events") are left out, or a failing alert notification, which is
+  logged, would count towards the error-pattern alert itself.
+- SLOs: dashboard.slo.services.current_status(now) → {key: SloStatus} with a state
   ok | ticket | page, burn rates per window, budget remaining and the rules that fired.
 """
 
@@ -18,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
+from dashboard.health.services import current_states
+from dashboard.logs.handler import PROVIDER as OWN_EVENTS
+from dashboard.logs.models import LogEntry
+from dashboard.slo.services import current_status
 
 
 @dataclass(frozen=True)
@@ -38,47 +38,26 @@ class SloStatus:
     fired: tuple[str, ...] = ()  # the burn-rate rules that fired, e.g. "page: 14.4× over 1h and 5m"
 
 
-def probe_states() -> list[ProbeStatus] | None:
-    try:
-        from dashboard.health.services import current_states
-    except ImportError:
-        return None
+def probe_states() -> list[ProbeStatus]:
     return [
         ProbeStatus(probe=name, status=state.status, since=state.status_since, detail=state.last_detail)
         for name, state in current_states().items()
     ]
 
 
-def log_model():
-    try:
-        return apps.get_model("dashboard", "LogEntry")
-    except LookupError:
-        return None
-
-
 def error_lines(since: datetime, until: datetime):
     """The app's error lines (LogEntry.is_error, the one error-line matcher) logged in [since, until),
     oldest first; timedify-ops' own events are left out (they have rules of their own). Served by
     the partial index logentry_error_ts."""
-    model = log_model()
-    if model is None:
-        return None
-    from dashboard.logs.handler import PROVIDER as OWN_EVENTS
-
-    lines = model.objects.filter(is_error=True, timestamp__gte=since, timestamp__lt=until).exclude(provider=OWN_EVENTS)
-    return lines.order_by("timestamp", "id")
+    lines = LogEntry.objects.filter(is_error=True, timestamp__gte=since, timestamp__lt=until)
+    return lines.exclude(provider=OWN_EVENTS).order_by("timestamp", "id")
 
 
-def count_error_lines(since: datetime, until: datetime) -> int | None:
-    lines = error_lines(since, until)
-    return None if lines is None else lines.count()
+def count_error_lines(since: datetime, until: datetime) -> int:
+    return error_lines(since, until).count()
 
 
-def slo_statuses(now: datetime | None = None) -> list[SloStatus] | None:
-    try:
-        from dashboard.slo.services import current_status
-    except ImportError:
-        return None
+def slo_statuses(now: datetime | None = None) -> list[SloStatus]:
     result = []
     for key, status in current_status(now).items():
         rates = [rate for rate in status.burn_rates.values() if rate is not None]

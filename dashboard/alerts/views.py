@@ -6,15 +6,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
 from dashboard.alerts import engine, notify
 from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.alerts.rules import RULES
-from dashboard.audit import record_audit
+from timedify_ops.audit.services import record_audit
 from timedify_ops.http import text_filter
-from timedify_ops.pagination import BadCursor, keyset_page
+from timedify_ops.pagination import keyset_page_or_first
 from timedify_ops.permissions import operator_required
+from timedify_ops.queue import enqueue
 
 HISTORY_PAGE_SIZE = 25
 NOTIFICATIONS_SHOWN = 15
@@ -33,8 +33,6 @@ def _rule_rows(open_alerts: dict[str, Alert]) -> list[dict]:
             status = "error"
         elif alert is not None:
             status = alert.status
-        elif not state.available:
-            status = "unavailable"
         elif state.breaching:
             status = "pending"
         else:
@@ -64,11 +62,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
         else:
             errors.append(f"There is no alert rule named “{rule_key}”; showing every rule.")
             rule_key = ""
-    try:
-        page = keyset_page(history, cursor=request.GET.get("after"), page_size=HISTORY_PAGE_SIZE, field="fired_at")
-    except BadCursor as error:
-        errors.append(str(error))
-        page = keyset_page(history, cursor=None, page_size=HISTORY_PAGE_SIZE, field="fired_at")
+    page = keyset_page_or_first(
+        history, cursor=request.GET.get("after"), page_size=HISTORY_PAGE_SIZE, errors=errors, field="fired_at"
+    )
     query = request.GET.copy()
     query.pop("after", None)
     context.update(
@@ -126,7 +122,7 @@ def test_notification(request: HttpRequest) -> HttpResponse:
         )
         return redirect("alerts")
     # Sent by the worker, not on this request: a slow channel must not hold a web worker.
-    async_task("dashboard.alerts.notify.send_test_task", request.user.pk, group="alerts")
+    enqueue("dashboard.alerts.notify.send_test_task", request.user.pk, group="alerts")
     names = ", ".join(channel.name for channel in configured)
     record_audit(
         request.user,

@@ -1,14 +1,22 @@
 """Health probes: every result, each probe's state machine, its flips, and hourly counters.
 
 Written by dashboard.health.services.record_results (the "health-probes" job, every minute);
-read by /status/, current_states() (issue 7's "a probe is down" rule) and the SLO rollups
-(issue 6 reads the `app` probe's results per minute).
+read by /status/, current_states() (the alerting room's "a probe is down" rule) and the SLO
+rollups (the uptime SLI reads the `app` probe's results per minute).
+
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from dashboard.health.rules import Machine, format_duration, step
 
 
 class CheckState(models.TextChoices):
@@ -38,9 +46,10 @@ class ProbeResult(models.Model):
     detail = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        db_table = "dashboard_proberesult"
         ordering = ["-checked_at", "-id"]
         indexes = [
-            # By probe and time: the 24 h chart, the uptime window edges, and issue 6's
+            # By probe and time: the 24 h chart, the uptime window edges, and the SLO rollups'
             # per-minute uptime of the `app` probe (probe = 'app' AND checked_at in a minute range).
             models.Index(fields=["probe", "checked_at"], name="probe_result_probe_time"),
             # Retention deletes by age across all probes.
@@ -52,7 +61,11 @@ class ProbeResult(models.Model):
 
 
 class ProbeState(models.Model):
-    """One row per probe: its state machine and its latest check (the board's table reads only these)."""
+    """One row per probe: its state machine and its latest check (the board's table reads only these).
+
+    unknown ──ok──▶ up ◀──ok──▶ degraded (warn)     up/degraded/unknown ──HEALTH_DOWN_AFTER fails──▶ down
+    down ──HEALTH_UP_AFTER passes──▶ up/degraded     (dashboard.health.rules.step; `advance` applies it)
+    """
 
     probe = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNKNOWN)
@@ -66,10 +79,34 @@ class ProbeState(models.Model):
     last_detail = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        db_table = "dashboard_probestate"
         ordering = ["probe"]
 
     def __str__(self) -> str:
         return f"{self.probe}: {self.status}"
+
+    def advance(self, state: str, *, at: datetime, latency_ms: float | None, detail: str) -> ProbeFlip | None:
+        """One more check (ok / warn / fail) of this probe: step the state machine, keep the check as the
+        latest, and return the flip it makes (unsaved), if any. A new probe's first status is not a
+        flip, unless it starts out down. The caller saves (services.record_results, the demo's seed)."""
+        before = Machine(self.status, self.consecutive_failures, self.consecutive_successes)
+        after = step(before, state, down_after=settings.HEALTH_DOWN_AFTER, up_after=settings.HEALTH_UP_AFTER)
+        flip = None
+        if after.status != before.status and (before.status != Status.UNKNOWN or after.status == Status.DOWN):
+            flip = ProbeFlip(
+                probe=self.probe, at=at, from_status=before.status, to_status=after.status, detail=detail[:500]
+            )
+        if after.status != before.status:
+            self.status_since = at
+        self.status = after.status
+        self.consecutive_failures = after.failures
+        self.consecutive_successes = after.successes
+        self.first_checked_at = self.first_checked_at or at
+        self.last_checked_at = at
+        self.last_state = state
+        self.last_latency_ms = latency_ms
+        self.last_detail = detail[:500]
+        return flip
 
 
 class ProbeFlip(models.Model):
@@ -85,6 +122,7 @@ class ProbeFlip(models.Model):
     until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "dashboard_probeflip"
         ordering = ["-at", "-id"]
         indexes = [
             # The incident list: flips to down, newest first.
@@ -102,8 +140,6 @@ class ProbeFlip(models.Model):
 
     @property
     def duration_text(self) -> str:
-        from dashboard.health.rules import format_duration
-
         return format_duration(self.duration.total_seconds())
 
 
@@ -121,6 +157,7 @@ class ProbeHour(models.Model):
     failures = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "dashboard_probehour"
         constraints = [
             # Also the index the uptime query uses (hour ranges, grouped by probe).
             models.UniqueConstraint(fields=["probe", "hour"], name="probe_hour_unique"),

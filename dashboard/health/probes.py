@@ -3,7 +3,8 @@
 A probe never raises: `run_probe` times it and turns an exception into a failure. The
 registry is built from settings each time, so EXTRA_HTTP_PROBES and thresholds changed
 in a test or by a restart apply at once. Probes read live state only; storing results
-and the up/down state machine live in dashboard.health.services.
+and the up/down state machine live in dashboard.health.services. Each probe reads, then a
+`judge_…` function (no I/O) turns what it read into (state, detail).
 """
 
 from __future__ import annotations
@@ -22,13 +23,24 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django_q.brokers import get_broker
+from django_q.models import OrmQ, Schedule
+from django_q.signing import SignedPackage
 
 from dashboard.health import heartbeats
 from dashboard.health.rules import FAIL, OK, WARN
+from deadletters.models import DeadLetter
+from shops.models import Shop
+from shops.services import token_key_check, token_problems
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.jobs.registry import JOBS, RUNNER, get_job
 from timedify_ops.lib import prisma_migrations
+from webhooks.models import WebhookEvent
 
-# The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (settings.py checks a copy of this).
+# The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (dashboard.health.checks).
 BUILTIN = ("app", "database", "migrations", "worker", "backlog", "deadletters", "schedules", "disk", "tokens")
+APP_MIGRATIONS = "app-migrations"  # with APP_DATABASE_URL
 HEARTBEAT_JOB = "worker-heartbeat"
 USER_AGENT = "timedify-ops health probe"
 
@@ -73,7 +85,7 @@ def registry() -> list[Probe]:
     ]
     if settings.APP_DATABASE_URL:
         probes.append(
-            Probe("app-migrations", check_app_migrations, "the app's Prisma migrations: none failed or unfinished")
+            Probe(APP_MIGRATIONS, check_app_migrations, "the app's Prisma migrations: none failed or unfinished")
         )
     for name, expectation in settings.HEARTBEATS.items():
         description = f"heartbeat: an outside job reports to /heartbeats/{name}, {expectation.cadence}"
@@ -107,16 +119,23 @@ def check_http(url: str, timeout_s: float) -> tuple[str, str]:
     started = time.perf_counter()
     try:
         response = httpx.get(url, timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT})
-    except httpx.TimeoutException:
-        return FAIL, f"no answer within {timeout_s:g} s"
     except httpx.HTTPError as error:
-        return FAIL, f"{type(error).__name__}: {error}"
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    if not 200 <= response.status_code <= 299:
-        return FAIL, f"HTTP {response.status_code}"
+        return judge_http_error(error, timeout_s)
+    return judge_http(response.status_code, (time.perf_counter() - started) * 1000)
+
+
+def judge_http(status_code: int, elapsed_ms: float) -> tuple[str, str]:
+    if not 200 <= status_code <= 299:
+        return FAIL, f"HTTP {status_code}"
     if elapsed_ms > settings.HEALTH_HTTP_SLOW_MS:
-        return WARN, f"HTTP {response.status_code}, slow: {elapsed_ms:.0f} ms > {settings.HEALTH_HTTP_SLOW_MS} ms"
-    return OK, f"HTTP {response.status_code}"
+        return WARN, f"HTTP {status_code}, slow: {elapsed_ms:.0f} ms > {settings.HEALTH_HTTP_SLOW_MS} ms"
+    return OK, f"HTTP {status_code}"
+
+
+def judge_http_error(error: httpx.HTTPError, timeout_s: float) -> tuple[str, str]:
+    if isinstance(error, httpx.TimeoutException):
+        return FAIL, f"no answer within {timeout_s:g} s"
+    return FAIL, f"{type(error).__name__}: {error}"
 
 
 # --------------------------------------------------------------------------- database
@@ -164,9 +183,6 @@ def oldest_queued_task(now: datetime | None = None) -> tuple[int, datetime | Non
     broker's waiting rows are those not locked by a worker; the Redis broker's list
     head is the oldest.
     """
-    from django_q.brokers import get_broker
-    from django_q.signing import SignedPackage
-
     broker = get_broker()
     size = broker.queue_size() or 0
     if not size:
@@ -174,8 +190,6 @@ def oldest_queued_task(now: datetime | None = None) -> tuple[int, datetime | Non
     if settings.REDIS_URL:
         head = broker.connection.lindex(broker.list_key, 0)
     else:
-        from django_q.models import OrmQ
-
         row = (
             OrmQ.objects.filter(key=broker.list_key, lock__lte=now or timezone.now())
             .order_by("id")
@@ -198,24 +212,25 @@ def check_worker() -> tuple[str, str]:
     here, so the worker proves itself by running the `worker-heartbeat` job (a JobRun
     every minute). The oldest queued task tells whether it keeps up.
     """
-    from django_q.models import Schedule
-
-    from dashboard.models import JobRun
-    from timedify_ops.schedules import get_job
-
     now = timezone.now()
-    job = get_job(HEARTBEAT_JOB)
-    limit = job.interval + timedelta(minutes=job.grace_minutes)
     beat = JobRun.objects.filter(key=HEARTBEAT_JOB).order_by("-started_at").values_list("started_at", flat=True).first()
     try:
         queued, oldest = oldest_queued_task(now)
     except Exception as error:
         return FAIL, f"broker unreachable: {type(error).__name__}: {error}"
-    queue_text = f"{queued} queued" + (f", oldest enqueued {_ago(oldest, now)}" if oldest else "")
+    paused = Schedule.objects.filter(name=HEARTBEAT_JOB, repeats=0).exists()
+    return judge_worker(now, beat=beat, queued=queued, oldest=oldest, paused=paused)
 
+
+def judge_worker(
+    now: datetime, *, beat: datetime | None, queued: int, oldest: datetime | None, paused: bool
+) -> tuple[str, str]:
+    job = get_job(HEARTBEAT_JOB)
+    limit = job.interval + timedelta(minutes=job.grace_minutes)
+    queue_text = f"{queued} queued" + (f", oldest enqueued {_ago(oldest, now)}" if oldest else "")
     if beat is None or now - beat > limit:
         seen = "no heartbeat recorded" if beat is None else f"last heartbeat {_ago(beat, now)}"
-        if Schedule.objects.filter(name=HEARTBEAT_JOB, repeats=0).exists():
+        if paused:
             return WARN, f"{seen}; the {HEARTBEAT_JOB} schedule is paused; {queue_text}"
         return FAIL, f"{seen}; {queue_text}"
     detail = f"heartbeat {_ago(beat, now)}; {queue_text}"
@@ -232,8 +247,6 @@ BACKLOG_COUNT_CAP = 10_000
 
 def check_backlog() -> tuple[str, str]:
     """Events still received/delivering long after they arrived (the sweeper should have moved them)."""
-    from webhooks.models import WebhookEvent
-
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.HEALTH_BACKLOG_AGE_S)
     # status__in matches the partial index event_pending, which only holds undelivered events.
@@ -241,9 +254,13 @@ def check_backlog() -> tuple[str, str]:
         status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.DELIVERING], received_at__lt=cutoff
     )
     count = stuck.values("pk")[: BACKLOG_COUNT_CAP + 1].count()
+    oldest = stuck.order_by("received_at").values_list("received_at", flat=True).first() if count else None
+    return judge_backlog(now, count=count, oldest=oldest)
+
+
+def judge_backlog(now: datetime, *, count: int, oldest: datetime | None) -> tuple[str, str]:
     if not count:
         return OK, f"nothing undelivered for over {_minutes(settings.HEALTH_BACKLOG_AGE_S)}"
-    oldest = stuck.order_by("received_at").values_list("received_at", flat=True).first()
     shown = f"over {BACKLOG_COUNT_CAP}" if count > BACKLOG_COUNT_CAP else str(count)
     return FAIL, (
         f"{shown} event(s) undelivered for over {_minutes(settings.HEALTH_BACKLOG_AGE_S)}, "
@@ -256,9 +273,10 @@ def _minutes(seconds: int) -> str:
 
 
 def check_deadletters() -> tuple[str, str]:
-    from deadletters.models import DeadLetter
+    return judge_deadletters(DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count())
 
-    count = DeadLetter.objects.filter(status=DeadLetter.Status.OPEN).count()
+
+def judge_deadletters(count: int) -> tuple[str, str]:
     threshold = settings.HEALTH_DEADLETTERS_WARN
     if count > threshold:
         return WARN, f"{count} open dead letter(s) (warning above {threshold})"
@@ -271,20 +289,19 @@ def check_deadletters() -> tuple[str, str]:
 def check_tokens() -> tuple[str, str]:
     """The configured token keys against the stored tokens (at once: a wrong key fails this run),
     then what the hourly `check-shop-tokens` job found (no Shopify call here)."""
-    from shops.models import Shop
-    from shops.services import token_key_check, token_problems
-
     keys = token_key_check()
     if keys.unreadable:
         return FAIL, keys.detail
-    problems = token_problems()
+    return judge_tokens(token_problems(), installed=Shop.objects.filter(installed=True).count())
+
+
+def judge_tokens(problems: list[Shop], *, installed: int) -> tuple[str, str]:
     if problems:
         shown = "; ".join(
             f"{shop.domain}: {shop.token_error or shop.last_check_error or 'no usable token'}" for shop in problems[:3]
         )
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
         return FAIL, f"{len(problems)} shop(s) need a new token: {shown}{more}"
-    installed = Shop.objects.filter(installed=True).count()
     return OK, f"{installed} installed shop(s), every token usable"
 
 
@@ -301,7 +318,7 @@ def check_app_migrations() -> tuple[str, str]:
 
 
 def check_schedules() -> tuple[str, str]:
-    """A dead-man's switch over every job in timedify_ops.schedules.JOBS.
+    """A dead-man's switch over every job in timedify_ops.jobs.registry.JOBS.
 
     Steps, per job:
     1. No django-q2 Schedule row: failed (sync_schedules has not run).
@@ -312,11 +329,6 @@ def check_schedules() -> tuple[str, str]:
        a job that never ran is missed once its first slot (next_run) + grace passed.
     4. A job whose latest finished run raised is a warning.
     """
-    from django_q.models import Schedule
-
-    from dashboard.models import AuditEntry, JobRun
-    from timedify_ops.schedules import JOBS, RUNNER
-
     now = timezone.now()
     rows = {row.name: row for row in Schedule.objects.filter(func=RUNNER)}
     missed, failing, paused, on_time = [], [], [], 0
@@ -349,6 +361,10 @@ def check_schedules() -> tuple[str, str]:
         if last and last["ok"] is False:
             failing.append(job.key)
         on_time += 1
+    return judge_schedules(on_time=on_time, missed=missed, failing=failing, paused=paused)
+
+
+def judge_schedules(*, on_time: int, missed: list[str], failing: list[str], paused: list[str]) -> tuple[str, str]:
     parts = [f"{on_time} of {len(JOBS)} on time"]
     if missed:
         parts.append("missed: " + "; ".join(missed))

@@ -1,13 +1,12 @@
-"""Health: run the probes, record results and flips, compute uptime, act on schedules.
+"""Health: run the probes, record results and flips, compute uptime.
 
 Public helpers other rooms call:
 - `run_all_probes()`  every probe now, nothing stored (health_check, alerting_check).
 - `current_states()`  each probe's up / degraded / down from its stored state machine
-                      (issue 7's "a probe is down" rule).
-- `ProbeResult` rows, indexed by (probe, checked_at): issue 6's per-minute uptime of `app`.
+                      (the alerting room's "a probe is down" rule).
+- `ProbeResult` rows, indexed by (probe, checked_at): the SLO rollups' per-minute uptime of `app`.
 
-URL → view → service: /status/ → status_board(); /schedules/ → schedule_rows(), run_schedule_now(),
-pause_schedule(), resume_schedule(); /health → health_checks().
+URL → view → service: /status/ → status_board(); /health → health_checks().
 Job "health-probes" → run_probes_job() → run_all_probes() + record_results().
 """
 
@@ -27,7 +26,7 @@ from django.utils import timezone
 from dashboard.health import probes as probe_module
 from dashboard.health.models import CheckState, ProbeFlip, ProbeHour, ProbeResult, ProbeState, Status
 from dashboard.health.probes import Outcome
-from dashboard.health.rules import Machine, format_uptime, step, uptime_millipercent
+from dashboard.health.rules import format_uptime, uptime_millipercent
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -74,24 +73,10 @@ def record_results(outcomes: list[Outcome], at: datetime | None = None) -> list[
 
 def _advance(outcome: Outcome, at: datetime) -> ProbeFlip | None:
     state, _ = ProbeState.objects.select_for_update().get_or_create(probe=outcome.probe)
-    before = Machine(state.status, state.consecutive_failures, state.consecutive_successes)
-    after = step(before, outcome.state, down_after=settings.HEALTH_DOWN_AFTER, up_after=settings.HEALTH_UP_AFTER)
-    flip = None
-    if after.status != before.status and (before.status != Status.UNKNOWN or after.status == Status.DOWN):
+    flip = state.advance(outcome.state, at=at, latency_ms=outcome.latency_ms, detail=outcome.detail)
+    if flip is not None:
         ProbeFlip.objects.filter(probe=outcome.probe, until__isnull=True).update(until=at)
-        flip = ProbeFlip.objects.create(
-            probe=outcome.probe, at=at, from_status=before.status, to_status=after.status, detail=outcome.detail[:500]
-        )
-    if after.status != before.status:
-        state.status_since = at
-    state.status = after.status
-    state.consecutive_failures = after.failures
-    state.consecutive_successes = after.successes
-    state.first_checked_at = state.first_checked_at or at
-    state.last_checked_at = at
-    state.last_state = outcome.state
-    state.last_latency_ms = outcome.latency_ms
-    state.last_detail = outcome.detail[:500]
+        flip.save()
     state.save()
     return flip
 
@@ -112,6 +97,11 @@ def run_probes_job() -> str:
     at = timezone.now()
     outcomes = run_all_probes()
     flips = record_results(outcomes, at=at)
+    return run_summary(outcomes, flips)
+
+
+def run_summary(outcomes: list[Outcome], flips: list[ProbeFlip]) -> str:
+    """The probes job's result, as its JobRun keeps it: "8 ok, 1 fail; app → down"."""
     counts = defaultdict(int)
     for outcome in outcomes:
         counts[outcome.state] += 1
@@ -334,102 +324,3 @@ def health_checks() -> dict[str, str]:
         checks["migrations"] = "ok"
         _migrations_ok_until = time.monotonic() + settings.HEALTH_MIGRATIONS_CACHE_S
     return checks
-
-
-# --------------------------------------------------------------------------- /schedules/
-
-
-@dataclass
-class ScheduleRow:
-    job: object  # timedify_ops.schedules.Job
-    schedule: object | None  # django_q Schedule
-    last_run: object | None  # JobRun
-
-    @property
-    def paused(self) -> bool:
-        return self.schedule is not None and self.schedule.repeats == 0
-
-
-def schedule_rows() -> list[ScheduleRow]:
-    """Every job in JOBS with its django-q2 Schedule and its latest JobRun (one indexed lookup each)."""
-    from django_q.models import Schedule
-
-    from dashboard.models import JobRun
-    from timedify_ops.schedules import JOBS
-
-    schedules = {row.name: row for row in Schedule.objects.filter(name__in=[job.key for job in JOBS])}
-    rows = []
-    for job in JOBS:
-        last = JobRun.objects.filter(key=job.key).select_related("triggered_by").order_by("-started_at").first()
-        rows.append(ScheduleRow(job=job, schedule=schedules.get(job.key), last_run=last))
-    return rows
-
-
-class ScheduleMissing(LookupError):
-    pass
-
-
-def run_schedule_now(key: str, user) -> str:
-    """Queue one run of the job for the worker (trigger "manual", recorded as the user's); audited."""
-    from django_q.tasks import async_task
-
-    from dashboard.audit import record_audit
-    from timedify_ops.schedules import RUNNER, get_job
-
-    job = get_job(key)
-    task_id = async_task(RUNNER, job.key, trigger="manual", user_id=user.pk, task_name=f"run-now-{job.key}")
-    record_audit(
-        user,
-        "schedule.run_now",
-        target_type="schedule",
-        target_id=job.key,
-        summary=f"queued a run of {job.key}",
-        details={"task_id": task_id},
-    )
-    return task_id
-
-
-def _schedule_row(key: str):
-    from django_q.models import Schedule
-
-    from timedify_ops.schedules import get_job
-
-    job = get_job(key)
-    row = Schedule.objects.select_for_update().filter(name=job.key).order_by("id").first()
-    if row is None:
-        raise ScheduleMissing(f"{job.key} has no django-q2 schedule yet: run manage.py sync_schedules")
-    return job, row
-
-
-def pause_schedule(key: str, user) -> bool:
-    """Stop the scheduler from starting the job (repeats 0, which sync_schedules keeps); audited.
-
-    Returns False when it was already paused (nothing recorded)."""
-    from dashboard.audit import record_audit
-
-    with transaction.atomic():
-        job, row = _schedule_row(key)
-        if row.repeats == 0:
-            return False
-        row.repeats = 0
-        row.save(update_fields=["repeats"])
-        record_audit(user, "schedule.pause", target_type="schedule", target_id=job.key, summary=f"paused {job.key}")
-    return True
-
-
-def resume_schedule(key: str, user) -> bool:
-    """Let the job run again from its next regular slot (repeats -1); audited.
-
-    The schedules probe counts a resumed job's interval from this audit entry.
-    Returns False when it was not paused (nothing recorded)."""
-    from dashboard.audit import record_audit
-
-    with transaction.atomic():
-        job, row = _schedule_row(key)
-        if row.repeats != 0:
-            return False
-        row.repeats = -1
-        row.next_run = job.first_run(timezone.now())
-        row.save(update_fields=["repeats", "next_run"])
-        record_audit(user, "schedule.resume", target_type="schedule", target_id=job.key, summary=f"resumed {job.key}")
-    return True

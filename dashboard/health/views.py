@@ -1,5 +1,4 @@
-"""/health (public, for Fly), /status/ (the board), /schedules/ (with Run now, pause, resume) and
-POST /heartbeats/<name> (outside jobs report in).
+"""/health (public, for Fly), /status/ (the board) and POST /heartbeats/<name> (outside jobs report in).
 
 Heartbeat answers: 200 {"heartbeat", "kind", "status"} · 401 missing or wrong bearer token · 404 a
 name HEARTBEATS does not list · 405 other methods · 413 a body over HEARTBEAT_MAX_BODY_BYTES.
@@ -8,10 +7,9 @@ name HEARTBEATS does not list · 405 other methods · 413 a body over HEARTBEAT_
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -19,8 +17,6 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from dashboard.health import heartbeats, services
 from timedify_ops.http import client_ip, read_limited_body
 from timedify_ops.lib import signing
-from timedify_ops.permissions import operator_required
-from timedify_ops.schedules import get_job
 
 # A heartbeat may carry the job's output; the first heartbeats.BODY_CHARS characters are kept.
 HEARTBEAT_MAX_BODY_BYTES = 100_000
@@ -48,74 +44,6 @@ def status(request: HttpRequest) -> HttpResponse:
     }
     template = "dashboard/health/status.html#poll" if request.htmx else "dashboard/health/status.html"
     return render(request, template, context)
-
-
-@require_GET
-def schedules(request: HttpRequest) -> HttpResponse:
-    from dashboard.retention.services import last_retention_summary
-
-    context = {
-        "rows": services.schedule_rows(),
-        "poll_seconds": settings.STATUS_POLL_SECONDS,
-        "retention": last_retention_summary(),
-    }
-    template = "dashboard/health/schedules.html#table" if request.htmx else "dashboard/health/schedules.html"
-    return render(request, template, context)
-
-
-def _job_or_404(key: str):
-    try:
-        return get_job(key)
-    except KeyError:
-        raise Http404(f"no job named {key}") from None
-
-
-@require_POST
-@operator_required
-def schedule_run(request: HttpRequest, key: str) -> HttpResponse:
-    job = _job_or_404(key)
-    services.run_schedule_now(job.key, request.user)
-    messages.success(request, f"Queued a run of {job.key}; the worker picks it up within seconds.")
-    return redirect("schedules")
-
-
-def _switch_schedule(request: HttpRequest, key: str, switch, done: str, unchanged: str) -> HttpResponse:
-    """Pause or resume (the service says whether anything changed), with a message either way."""
-    job = _job_or_404(key)
-    try:
-        changed = switch(job.key, request.user)
-    except services.ScheduleMissing as error:
-        messages.error(request, str(error))
-        return redirect("schedules")
-    if changed:
-        messages.success(request, done.format(job=job))
-    else:
-        messages.info(request, unchanged.format(job=job))
-    return redirect("schedules")
-
-
-@require_POST
-@operator_required
-def schedule_pause(request: HttpRequest, key: str) -> HttpResponse:
-    return _switch_schedule(
-        request,
-        key,
-        services.pause_schedule,
-        "Paused {job.key}: the scheduler will not start it until it is resumed.",
-        "{job.key} was already paused.",
-    )
-
-
-@require_POST
-@operator_required
-def schedule_resume(request: HttpRequest, key: str) -> HttpResponse:
-    return _switch_schedule(
-        request,
-        key,
-        services.resume_schedule,
-        "Resumed {job.key}; next run at its next slot ({job.cadence}).",
-        "{job.key} was not paused.",
-    )
 
 
 @csrf_exempt

@@ -1,15 +1,15 @@
 """timedify-ops' own events into the log store, off the request path.
 
 LOGGING attaches LogStoreHandler to the `timedify_ops.events` logger. `emit` only turns the
-record into a row and appends it to an in-memory buffer; a background thread writes the
-buffer with ingest.insert_rows every `flush_interval` seconds, or sooner once `batch_size`
-rows wait. So a request that logs an event never waits for the database.
+record into a row and appends it to an in-memory buffer; the background flusher
+(timedify_ops.lib.flusher) writes the buffer with ingest.insert_rows every `flush_interval`
+seconds, or sooner once `batch_size` rows wait. So a request that logs an event never waits for
+the database.
 
-Processes: gunicorn workers and django-q2 workers are forked. The thread is started lazily by
-the first record a process logs, and a forked child drops the rows it inherited (the parent
-writes those), so every process writes only its own events. Rows are written at exit too:
-logging.shutdown() calls flush() (atexit), and a multiprocessing finaliser covers django-q2's
-worker processes, which leave through os._exit() without running atexit.
+Processes: gunicorn workers and django-q2 workers are forked. The flusher's thread is started
+lazily by the first record a process logs, and a forked child drops the rows it inherited (the
+parent writes those), so every process writes only its own events. Rows are written when the
+process ends too, django-q2's workers (which leave through os._exit()) included.
 
 The buffer is bounded (`capacity`): when the database is unreachable, the oldest rows are
 dropped and counted rather than memory growing without end. A failed write is retried once
@@ -25,11 +25,13 @@ import logging
 import os
 import socket
 import threading
-import time
-import weakref
 from collections import deque
 
-from dashboard.logs import records
+from django.conf import settings
+from django.db import connection
+
+from dashboard.logs import ingest, records
+from timedify_ops.lib.flusher import BackgroundFlusher
 from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 APP_NAME = "timedify-ops"
@@ -71,20 +73,21 @@ class LogStoreHandler(logging.Handler):
         self.instance = os.environ.get("FLY_MACHINE_ID") or os.environ.get("FLY_ALLOC_ID", "")
         self.region = os.environ.get("FLY_REGION", "")
         self.host = socket.gethostname()
-        self._write_lock = threading.Lock()
         self._reset()
-        reference = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (handler := reference()) and handler._reset())
+        self.flusher = BackgroundFlusher(
+            self.write_buffered,
+            interval=self.flush_interval,
+            name="logstore-flush",
+            after_fork=self._reset,
+            # The thread owns its database connection (looked up in the thread) and closes it when it stops.
+            thread_done=lambda: connection.close(),
+        )
 
     def _reset(self) -> None:
-        """Fresh state for this process: no inherited rows, no (dead) inherited thread."""
-        self._pid = os.getpid()
+        """Fresh state for this process: no inherited rows (the parent writes those)."""
         self._buffer: deque[records.LogRow] = deque()
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
         self.dropped = 0
 
     # ------------------------------------------------------------------ logging.Handler
@@ -92,8 +95,6 @@ class LogStoreHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(_flushing, "active", False):
             return  # a record logged while writing (a database warning): never loop
-        if os.getpid() != self._pid:
-            self._reset()
         try:
             row = self.row_for(record)
         except Exception:  # logging must never raise into the caller
@@ -105,15 +106,14 @@ class LogStoreHandler(logging.Handler):
                 self.dropped += 1
             self._buffer.append(row)
             waiting = len(self._buffer)
-        if self.flush_interval > 0:
-            self._ensure_thread()
-            if waiting >= self.batch_size:
-                self._wake.set()
+        self.flusher.ensure_running()
+        if waiting >= self.batch_size:
+            self.flusher.wake()
 
     def flush(self) -> None:
         """logging.shutdown() calls this at exit: write what is buffered (when the thread is on)."""
-        if self.flush_interval > 0 and os.getpid() == self._pid:
-            self.write_buffered()
+        if self.flush_interval > 0:
+            self.flusher.flush_here()
 
     # ------------------------------------------------------------------ rows
 
@@ -161,20 +161,16 @@ class LogStoreHandler(logging.Handler):
                 written += self._write(batch)
 
     def _write(self, batch: list[records.LogRow]) -> int:
-        from django.db import connection
-
-        from dashboard.logs.ingest import insert_rows
-
         # The thread owns its connection and keeps it fresh; a caller's connection (a test, the
         # exit flush) is left as it is: it may be inside the caller's transaction.
-        own_connection = threading.current_thread() is self._thread
+        own_connection = threading.current_thread() is self.flusher.thread
         _flushing.active = True
         try:
             for attempt in (1, 2):
                 try:
                     if own_connection:
                         connection.close_if_unusable_or_obsolete()
-                    return insert_rows(batch)
+                    return ingest.insert_rows(batch)
                 except Exception as error:  # the events are best effort; the app goes on
                     if own_connection:
                         connection.close()
@@ -185,62 +181,14 @@ class LogStoreHandler(logging.Handler):
         finally:
             _flushing.active = False
 
-    def _ensure_thread(self) -> None:
-        thread = self._thread
-        if thread is not None and thread.is_alive():
-            return
-        with self._buffer_lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._run, name="logstore-flush", daemon=True)
-            self._thread.start()
-        _register_exit_flush(self)
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        pid = os.getpid()
-        try:
-            while not self._stopped and os.getpid() == pid:
-                self._wake.wait(self.flush_interval)
-                self._wake.clear()
-                try:
-                    self.write_buffered()
-                except Exception:  # keep the thread alive whatever happens
-                    console.exception("log store flush failed")
-                    time.sleep(self.flush_interval)
-        finally:
-            connection.close()
-
     def close(self) -> None:
         """Stop the thread after a last write (logging.shutdown() calls flush() first)."""
-        self._stopped = True
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        self.flusher.stop()
         super().close()
-
-
-def _register_exit_flush(handler: LogStoreHandler) -> None:
-    """Write the buffer when a multiprocessing child (a django-q2 worker) exits: those leave
-    through os._exit(), which skips atexit and so logging.shutdown()."""
-    from multiprocessing import util
-
-    reference = weakref.ref(handler)
-
-    def write():
-        live = reference()
-        if live is not None and os.getpid() == live._pid:
-            live.write_buffered()
-
-    util.Finalize(handler, write, exitpriority=10)
 
 
 def _known_topics() -> tuple[str, ...]:
     try:
-        from django.conf import settings
-
         return tuple(settings.WEBHOOK_TOPICS)
     except Exception:  # settings not ready: the default topics still work
         return DEFAULT_TOPICS

@@ -239,6 +239,8 @@ def insert_rows(rows: list[LogRow], *, using: str = "default") -> int:
 
 
 def _copy(connection, rows: list[LogRow]) -> None:
+    # Django start-up: LOGGING builds the log-store handler, which imports this module, before the
+    # apps and their models are loaded.
     from dashboard.logs.models import LogEntry
 
     meta = LogEntry._meta
@@ -273,7 +275,7 @@ def copy_values(row: LogRow) -> tuple:
 
 
 def _bulk_create(rows: list[LogRow], using: str) -> None:
-    from dashboard.logs.models import LogEntry
+    from dashboard.logs.models import LogEntry  # Django start-up, as in _copy
 
     LogEntry.objects.using(using).bulk_create(
         [

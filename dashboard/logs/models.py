@@ -46,6 +46,8 @@ class LogEntry(models.Model):
     )
 
     class Meta:
+        # The table the console app created; the model moved here without copying a row.
+        db_table = "dashboard_logentry"
         verbose_name_plural = "log entries"
         indexes = [
             # The tail's opening view (selectors.opening_lines): the last N minutes, newest first,

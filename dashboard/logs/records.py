@@ -50,7 +50,7 @@ _LEVEL_NAMES = {
     "emergency": CRITICAL,
 }
 
-# Column sizes of dashboard.LogEntry; longer values are cut, never refused.
+# Column sizes of logs.LogEntry; longer values are cut, never refused.
 MAX_LENGTHS = {"app": 100, "instance": 64, "region": 32, "provider": 32, "host": 100, "topic": 100}
 MAX_MESSAGE_CHARS = 32 * 1024
 
@@ -340,7 +340,7 @@ def clean_json(value, depth: int = 0):
 
 @dataclass(slots=True)
 class LogRow:
-    """One line, ready for dashboard.LogEntry."""
+    """One line, ready for logs.LogEntry."""
 
     timestamp_ns: int
     message: str

@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import telemetry
 from dashboard.logs import ingest as ingest_service
 from dashboard.logs import records, selectors
 from timedify_ops.http import read_limited_body
 from timedify_ops.lib import signing
+from timedify_ops.telemetry import measure
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +91,9 @@ def ingest(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         logger.exception("could not store a log batch of %d line(s)", len(parsed.rows))
         return _error(503, "the lines could not be stored; retry later")
-    telemetry.count("log_lines_ingested_total", value=accepted, result="accepted")
+    measure.count("log_lines_ingested_total", value=accepted, result="accepted")
     if parsed.rejected:
-        telemetry.count("log_lines_ingested_total", value=parsed.rejected, result="rejected")
+        measure.count("log_lines_ingested_total", value=parsed.rejected, result="rejected")
     return JsonResponse({"accepted": accepted, "rejected": parsed.rejected, "errors": parsed.errors})
 
 

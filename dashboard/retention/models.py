@@ -1,4 +1,7 @@
-"""RetentionRun: what one retention run deleted, per kind. Imported into dashboard/models.py."""
+"""RetentionRun: what one retention run deleted, per kind.
+
+The table is the one the console app created (`db_table`): the model moved here without copying a row.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +19,11 @@ class RetentionRun(models.Model):
     event_days = models.PositiveIntegerField(help_text="The webhook-event age used (RETENTION_EVENT_DAYS or DAYS).")
     # {"webhook_events": 1200, "delivery_attempts": 3400, …}: rows deleted (or, dry, that would be).
     deleted = models.JSONField(default=dict, blank=True)
-    # Policies whose tables do not exist (their room is not installed).
-    skipped = models.JSONField(default=list, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
 
     class Meta:
+        db_table = "dashboard_retentionrun"
         ordering = ["-started_at", "-id"]
         indexes = [
             # last_retention_summary() on /schedules/: the newest real run.

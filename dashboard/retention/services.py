@@ -19,7 +19,10 @@ from django.db.models import signals
 from django.utils import timezone
 
 from dashboard.retention.models import RetentionRun
-from dashboard.retention.policies import KIND_OF_MODEL, POLICIES, Policy, get_policy
+from dashboard.retention.policies import KIND_OF_MODEL, POLICIES, Policy
+from deadletters.services.sweeps import cleanup_replayed
+from timedify_ops.jobs.registry import RUNNER
+from timedify_ops.queue import enqueue
 
 events_log = logging.getLogger("timedify_ops.events")
 
@@ -32,7 +35,6 @@ class KindReport:
     cascaded: dict[str, int] = field(default_factory=dict)  # other kinds deleted along (attempts …)
     batches: int = 0
     complete: bool = True  # False: the time budget ended with rows left
-    skipped: str = ""
     seconds: float = 0.0
 
 
@@ -59,10 +61,7 @@ def delete_expired(
     A dry run only counts.
     """
     report = KindReport(policy.kind, policy.description)
-    model = policy.model_class()
-    if model is None:
-        report.skipped = f"{policy.model} is not installed"
-        return report
+    model = policy.model
     started = time.monotonic()
     expired = policy.expired(now, max_age)
     if dry_run:
@@ -160,28 +159,13 @@ def delete_rows(model, ids: list) -> dict[str, int]:
     return per_model
 
 
-def cleanup_replayed_dead_letters(older_than: timedelta, dry_run: bool, *, now: datetime | None = None) -> int:
-    """Dead letters replayed more than `older_than` ago (their events stay until their own policy).
-
-    Issue 3 provides deadletters.services.cleanup_replayed(older_than, dry_run) -> int; once it is
-    merged, it is used instead of the generic batch delete (the one place to redirect).
-    """
-    try:
-        from deadletters.services import cleanup_replayed
-    except ImportError:
-        policy = get_policy("dead_letters")
-        return delete_expired(policy, now or timezone.now(), max_age=older_than, dry_run=dry_run).rows
-    return cleanup_replayed(older_than=older_than, dry_run=dry_run)
-
-
 def _run_policy(policy: Policy, now: datetime, *, event_days: int, dry_run: bool, deadline: float | None) -> KindReport:
     if policy.kind == "dead_letters":
+        # The dead-letter room's own cleanup (audited, as `replay_deadletters --cleanup`); their
+        # events stay until their own policy.
         report = KindReport(policy.kind, policy.description)
-        if policy.model_class() is None:
-            report.skipped = f"{policy.model} is not installed"
-            return report
         started = time.monotonic()
-        report.rows = cleanup_replayed_dead_letters(policy.max_age(), dry_run, now=now)
+        report.rows = cleanup_replayed(policy.max_age(), dry_run, now=now)
         report.seconds = time.monotonic() - started
         return report
     max_age = timedelta(days=event_days) if policy.kind == "webhook_events" else None
@@ -209,10 +193,9 @@ def run_retention(
         for policy in POLICIES:
             report = _run_policy(policy, now, event_days=event_days, dry_run=dry_run, deadline=deadline)
             reports.append(report)
-            if not report.skipped:
-                deleted[report.kind] = deleted.get(report.kind, 0) + report.rows
-                for kind, count in report.cascaded.items():
-                    deleted[kind] = deleted.get(kind, 0) + count
+            deleted[report.kind] = deleted.get(report.kind, 0) + report.rows
+            for kind, count in report.cascaded.items():
+                deleted[kind] = deleted.get(kind, 0) + count
             if on_kind:
                 on_kind(report)
     except Exception as error:
@@ -225,14 +208,14 @@ def run_retention(
 
 
 def _finish(run: RetentionRun, started: float, deleted: dict, reports: list[KindReport], *, ok: bool, error=""):
-    run.finished_at = timezone.now()
-    run.duration_ms = round((time.monotonic() - started) * 1000, 3)
+    elapsed_s = time.monotonic() - started
+    run.finished_at = run.started_at + timedelta(seconds=elapsed_s)  # on the run's own clock (`now`)
+    run.duration_ms = round(elapsed_s * 1000, 3)
     run.ok = ok
     run.complete = ok and all(report.complete for report in reports)
     run.deleted = deleted
-    run.skipped = [report.kind for report in reports if report.skipped]
     run.error = error
-    run.save(update_fields=["finished_at", "duration_ms", "ok", "complete", "deleted", "skipped", "error"])
+    run.save(update_fields=["finished_at", "duration_ms", "ok", "complete", "deleted", "error"])
 
 
 def _describe(deleted: dict[str, int]) -> str:
@@ -243,12 +226,15 @@ def _describe(deleted: dict[str, int]) -> str:
 def retention_job() -> dict:
     """The daily schedule. Time-boxed below the task timeout; when rows are left (a large backlog),
     a follow-up run is queued at once, so a backlog never waits a day per time box."""
-    from django_q.tasks import async_task
-
     run, _ = run_retention(trigger="schedule", max_seconds=settings.RETENTION_MAX_SECONDS)
     continued = not run.complete and run.total > 0
     if continued:
-        async_task("timedify_ops.schedules.run_job", "retention", group="retention")
+        enqueue(RUNNER, "retention", group="retention")
+    return job_result(run, continued)
+
+
+def job_result(run: RetentionRun, continued: bool) -> dict:
+    """The daily job's result, as its JobRun keeps it."""
     return {"deleted": {k: v for k, v in run.deleted.items() if v}, "complete": run.complete, "continued": continued}
 
 
@@ -267,7 +253,6 @@ def last_retention_summary() -> dict | None:
         "event_days": run.event_days,
         "deleted": dict(run.deleted),
         "total": run.total,
-        "skipped": list(run.skipped),
         "duration_s": round(run.duration_ms / 1000, 1) if run.duration_ms is not None else None,
         "error": run.error,
         "text": _describe(run.deleted),

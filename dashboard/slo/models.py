@@ -1,7 +1,10 @@
 """SLO rollups: one row per UTC minute, and one report per UTC day.
 
 Written by dashboard.slo.rollups (every minute) and dashboard.slo.report (daily); read by
-/slo/, /slo/daily/, `slo_report` and issue 7's alerting (dashboard.slo.services.current_status).
+/slo/, /slo/daily/, `slo_report` and the alerting room (dashboard.slo.services.current_status).
+
+The tables are the ones the console app created (`db_table`): the models moved here without
+copying a row.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from timedify_ops.lib.histogram import BUCKETS
+from timedify_ops.lib.histogram import BUCKETS, Histogram
 
 INGRESS_BUCKETS = [f"i{index:02d}" for index in range(BUCKETS)]
 APP_BUCKETS = [f"a{index:02d}" for index in range(BUCKETS)]
@@ -80,26 +83,36 @@ class SloMinute(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        app_label = "dashboard"
+        db_table = "dashboard_slominute"
         ordering = ["minute"]
         # The unique index on `minute` serves every read: windows and chart ranges are minute ranges.
 
     def __str__(self) -> str:
         return f"SLO minute {self.minute:%Y-%m-%d %H:%M}"
 
-    def ingress_histogram(self):
-        from timedify_ops.lib.histogram import Histogram
-
+    def ingress_histogram(self) -> Histogram:
         return Histogram.from_counts([getattr(self, name) for name in INGRESS_BUCKETS], self.ingress_sum_ms)
 
-    def app_histogram(self):
-        from timedify_ops.lib.histogram import Histogram
-
+    def app_histogram(self) -> Histogram:
         return Histogram.from_counts([getattr(self, name) for name in APP_BUCKETS], self.app_sum_ms)
 
 
+class SloDailyReportQuerySet(models.QuerySet):
+    def claim_notification(self, pk: int, at) -> bool:
+        """Take the report for sending: only the run that sets `notified_at` sends it."""
+        return self.filter(pk=pk, notified_at__isnull=True).update(notified_at=at) == 1
+
+    def release_notification(self, pk: int) -> None:
+        """Nothing went out: the next run of the job tries again."""
+        self.filter(pk=pk).update(notified_at=None)
+
+
 class SloDailyReport(models.Model):
-    """The daily SLO summary of one UTC day (written by the "slo-daily-report" job, idempotently)."""
+    """The daily SLO summary of one UTC day (written by the "slo-daily-report" job, idempotently).
+
+    not sent (notified_at null) ──claim_notification──▶ sent ──release_notification──▶ not sent
+    (released when every channel failed)
+    """
 
     date = models.DateField(unique=True)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -111,8 +124,7 @@ class SloDailyReport(models.Model):
     delivered = models.IntegerField(default=0)
     dead_lettered = models.IntegerField(default=0)
     replayed = models.IntegerField(default=0)
-    # [{"probe", "at", "until", "detail"}] from the health board's flips to down (issue 4);
-    # None when the health probes are not installed.
+    # [{"probe", "at", "until", "detail"}] from the health board's flips to down.
     incidents = models.JSONField(null=True, blank=True, default=list)
     # [[topic, dead letters], …] and [[shop, dead letters], …], most first.
     top_topics = models.JSONField(default=list)
@@ -120,8 +132,10 @@ class SloDailyReport(models.Model):
     # Set when the notification went out, so re-running the job does not send it twice.
     notified_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SloDailyReportQuerySet.as_manager()
+
     class Meta:
-        app_label = "dashboard"
+        db_table = "dashboard_slodailyreport"
         # /slo/daily/ lists the newest days first (the unique index on `date` serves it).
         ordering = ["-date"]
 

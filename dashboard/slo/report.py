@@ -1,6 +1,7 @@
 """The daily SLO summary of one UTC day.
 
-schedule "slo-daily-report" (00:10 UTC) → write_previous_day_report → rollup_range + write_report + notify
+schedule "slo-daily-report" (00:10 UTC) → dashboard.alerts.notify.daily_slo_report
+    → write_previous_day_report (rollup_range + write_report) → sent through the alert notifier
 manage.py slo_report [--date D] → build_report / write_report → format_report
 /slo/daily/ and /slo/daily/<date>/ read the stored SloDailyReport rows.
 
@@ -16,11 +17,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from dashboard.health.models import ProbeFlip
 from dashboard.slo import rollups, services
 from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters.models import DeadLetter
@@ -69,11 +70,7 @@ def _slo_figures(day: date) -> dict:
     return figures
 
 
-def _incidents(day: date) -> list[dict] | None:
-    try:
-        ProbeFlip = apps.get_model("dashboard", "ProbeFlip")
-    except LookupError:
-        return None
+def _incidents(day: date) -> list[dict]:
     start, end = day_bounds(day)
     flips = ProbeFlip.objects.filter(to_status="down", at__lt=end).filter(Q(until__isnull=True) | Q(until__gt=start))
     return [
@@ -155,15 +152,12 @@ def write_report(day: date) -> SloDailyReport:
     return report
 
 
-def write_previous_day_report(now: datetime | None = None) -> dict:
-    """The "slo-daily-report" job.
+def write_previous_day_report(now: datetime | None = None) -> SloDailyReport:
+    """The daily job's report (the job, which also sends it, is dashboard.alerts.notify.daily_slo_report).
 
     1. Recompute the previous UTC day's minute rollups (fills any gap the minute job left).
     2. Write that day's report (update_or_create by date).
-    3. Send it to the configured channels, once per day (notified_at).
     """
-    from dashboard.slo import notify
-
     day = today(now) - timedelta(days=1)
     start, end = day_bounds(day)
     rollups.rollup_range(start, end)
@@ -171,13 +165,7 @@ def write_previous_day_report(now: datetime | None = None) -> dict:
     missed = missed_slos(report)
     if missed:
         events_log.warning("SLO report %s: missed %s", day.isoformat(), ", ".join(missed))
-    sent, errors = [], []
-    if report.notified_at is None and notify.configured():
-        sent, errors = notify.send_report(report)
-        if sent:
-            report.notified_at = timezone.now()
-            report.save(update_fields=["notified_at"])
-    return {"date": day.isoformat(), "all_met": report.all_met, "missed": missed, "sent": sent, "errors": errors}
+    return report
 
 
 def missed_slos(report: SloDailyReport) -> list[str]:

@@ -4,14 +4,14 @@ schedule "slo-rollup" (every minute) → rollup_recent → rollup_range → SloM
 schedule "slo-daily-report" → rollup_range(the previous day) first, to fill any gap
 
 Sources per minute [m, m + 1 min):
-- ingress latency and 5xx: dashboard.LatencyMinute, series "ingress" (the telemetry flushes);
+- ingress latency and 5xx: telemetry.LatencyMinute, series "ingress" (the telemetry flushes);
 - events received: WebhookEvent.received_at; delivered: WebhookEvent.delivered_at;
 - dead-lettered: by the minute its *event* was received (DeadLetter.event.received_at), so an
   event and its dead letter always fall in one minute and the error rate's bad events never
   exceed its total at a window's edge; a dead letter created after its event's minute was rolled
   up makes the rollup job recompute that minute (rollup_recent, step 4);
 - the app's response times: DeliveryAttempt.started_at and duration_ms;
-- uptime: the SLO_UPTIME_PROBE's ProbeResult rows (issue 4), warn counting as up.
+- uptime: the SLO_UPTIME_PROBE's ProbeResult rows, warn counting as up.
 Synthetic events (and ingress answers marked synthetic) are left out unless SLO_INCLUDE_SYNTHETIC.
 """
 
@@ -21,16 +21,16 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
-from dashboard.models import LatencyMinute
+from dashboard.health.models import ProbeResult
 from dashboard.slo.models import APP_BUCKETS, INGRESS_BUCKETS, SloMinute
 from deadletters.models import DeadLetter
 from timedify_ops.lib.histogram import BUCKETS, EDGES_MS, Histogram
+from timedify_ops.telemetry.models import LatencyMinute
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -92,14 +92,6 @@ def _bucket_case(field: str) -> Case:
     """The histogram bucket of a duration, in SQL: bucket i holds EDGES[i-1] < v ≤ EDGES[i]."""
     whens = [When(**{f"{field}__lte": edge}, then=Value(index)) for index, edge in enumerate(EDGES_MS)]
     return Case(*whens, default=Value(BUCKETS - 1), output_field=IntegerField())
-
-
-def _probe_model():
-    """Issue 4's ProbeResult, or None while that room is not installed."""
-    try:
-        return apps.get_model("dashboard", "ProbeResult")
-    except LookupError:
-        return None
 
 
 def _ingress(rows: dict, start: datetime, end: datetime) -> None:
@@ -177,9 +169,6 @@ def _attempts(rows: dict, start: datetime, end: datetime) -> None:
 
 
 def _uptime(rows: dict, start: datetime, end: datetime) -> None:
-    ProbeResult = _probe_model()
-    if ProbeResult is None:
-        return
     # Range on the probe_result_probe_time index (probe, checked_at).
     checks = (
         ProbeResult.objects.filter(probe=settings.SLO_UPTIME_PROBE, checked_at__gte=start, checked_at__lt=end)
@@ -271,6 +260,11 @@ def rollup_recent(now: datetime | None = None) -> dict:
     )
     for first, last in _runs(sorted({floor_minute(moment) for moment in late})):
         written += rollup_range(first, last + MINUTE)
+    return summary(written, start, end)
+
+
+def summary(written: int, start: datetime, end: datetime) -> dict:
+    """The rollup job's result, as its JobRun keeps it."""
     return {"minutes": written, "from": start.isoformat(), "to": end.isoformat()}
 
 

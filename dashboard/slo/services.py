@@ -1,7 +1,7 @@
 """The SLOs: definitions from settings, window sums over the rollups, status and chart series.
 
 /slo/ → dashboard.slo.views.slo → slo_page → current_status + chart_series + burn_down_series
-issue 7's alerting → current_status()
+the alerting room → current_status()
 The arithmetic (burn rates, rules, budgets) is timedify_ops.lib.slo; this module only sums
 SloMinute columns over minute ranges (the unique index on `minute` serves every query).
 """
@@ -147,7 +147,7 @@ def window_counts(end: datetime, windows: dict[str, timedelta]) -> dict[str, dic
 
 @dataclass
 class SloStatus:
-    """One SLO now: what issue 7's alerting and the /slo/ cards read."""
+    """One SLO now: what the alerting room and the /slo/ cards read."""
 
     key: str
     name: str

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from dashboard.slo import report as reports
 from dashboard.slo import services
 from dashboard.slo.models import SloDailyReport
-from dashboard.templatetags.slo_format import percent
+from dashboard.slo.templatetags.slo_format import percent
 from timedify_ops.lib.slo import WINDOWS
 
 DAYS_PER_PAGE = 31

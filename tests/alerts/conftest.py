@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
-from dashboard.models import JobRun
 from deadletters.models import DeadLetter
 from tests.live import free_port
-from timedify_ops import schedules
+from timedify_ops.jobs import registry
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.models import JobRun
 from timedify_ops.lib.retry import RetryBudget
 from webhooks.models import WebhookEvent
 
@@ -60,8 +61,8 @@ def refused_url():
 
 def on_schedule(now: datetime) -> None:
     """Every schedule synced and just run at `now`, so schedule-missed stays quiet."""
-    schedules.sync_schedules()
-    for job in schedules.JOBS:
+    jobs.sync_schedules()
+    for job in registry.JOBS:
         JobRun.objects.create(key=job.key, started_at=now, finished_at=now, ok=True, duration_ms=1)
 
 

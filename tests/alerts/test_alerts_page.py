@@ -8,9 +8,9 @@ from django.utils import timezone
 from dashboard.alerts import engine
 from dashboard.alerts.models import Alert, Notification
 from dashboard.alerts.rules import get_rule
-from dashboard.models import AuditEntry
 from tests.alerts.conftest import T0, make_dead_letters, minutes
 from tests.conftest import queued_tasks
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -191,16 +191,3 @@ def test_without_channels_nothing_is_sent_and_nothing_breaks(firing_soon):
     assert summary["fired"] == ["open-dead-letters"]
     assert summary["notifications"] == {"sent": 0, "failed": 0}
     assert not Notification.objects.exists()
-
-
-def test_any_message_can_go_through_the_channels_for_example_a_report(receiver):
-    from timedify_ops.lib.notifier import Message
-
-    receiver.expect_request("/slack/T000/B000/sekrit-token").respond_with_data("ok")
-    receiver.expect_request("/hook").respond_with_data("")
-    rows = notify.send_message(Message(event="report", rule="slo-daily-report", title="SLO report 2026-11-25: all met"))
-    assert [(row.channel, row.event, row.ok) for row in rows] == [
-        ("slack", "report", True),
-        ("webhook", "report", True),
-    ]
-    assert received(receiver, "/slack")[0]["text"] == "[REPORT] SLO report 2026-11-25: all met"

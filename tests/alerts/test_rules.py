@@ -14,11 +14,11 @@ from dashboard.health.models import ProbeState
 from dashboard.logs.ingest import insert_rows
 from dashboard.logs.models import LogEntry
 from dashboard.logs.records import LogRow, datetime_to_ns
-from dashboard.models import JobRun
 from dashboard.slo.models import SloMinute
 from deadletters.models import DeadLetter
 from tests.alerts.conftest import T0, make_dead_letters, make_event, minutes, on_schedule
-from timedify_ops import schedules
+from timedify_ops.jobs import registry
+from timedify_ops.jobs.models import JobRun
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_a_missed_schedule_fires_and_resolves_once_it_runs_again():
     assert "sweep-stale-events" in result.evaluation.detail
     assert "retention" not in result.evaluation.detail  # daily: not due yet
     later = now + minutes(11)
-    for job in schedules.JOBS:
+    for job in registry.JOBS:
         JobRun.objects.create(key=job.key, started_at=later, finished_at=later, ok=True)
     assert run("schedule-missed", later + minutes(1)).state == "ok"
     assert Alert.objects.get(rule_key="schedule-missed").resolved_at == later + minutes(1)

@@ -4,14 +4,15 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from dashboard.models import JobRun
-from timedify_ops import schedules
+from timedify_ops.jobs import registry
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.models import JobRun
 
 pytestmark = pytest.mark.django_db
 
 
 def test_alerting_runs_every_minute_and_retention_daily():
-    alerting, retention = schedules.get_job("alerting"), schedules.get_job("retention")
+    alerting, retention = registry.get_job("alerting"), registry.get_job("retention")
     assert (alerting.every_minutes, alerting.cadence) == (1, "every minute")
     assert retention.daily_at and retention.cadence.startswith("daily at")
 
@@ -21,7 +22,7 @@ def test_syncing_twice_leaves_one_row_each_pointing_at_the_stable_runner():
     call_command("sync_schedules")
     for key, schedule_type in (("alerting", Schedule.MINUTES), ("retention", Schedule.DAILY)):
         (row,) = Schedule.objects.filter(name=key)
-        assert (row.func, row.args, row.schedule_type) == (schedules.RUNNER, repr(key), schedule_type)
+        assert (row.func, row.args, row.schedule_type) == (registry.RUNNER, repr(key), schedule_type)
 
 
 def test_no_catch_up_storm_after_downtime(settings):
@@ -29,7 +30,7 @@ def test_no_catch_up_storm_after_downtime(settings):
 
 
 def test_the_alerting_job_records_its_run():
-    result = schedules.run_job("alerting")
+    result = jobs.run_job("alerting")
     run = JobRun.objects.get(key="alerting")
     assert run.ok is True
     assert set(result) >= {"firing", "fired", "resolved", "notifications"}
@@ -37,6 +38,6 @@ def test_the_alerting_job_records_its_run():
 
 
 def test_the_retention_job_records_its_run():
-    result = schedules.run_job("retention")
+    result = jobs.run_job("retention")
     run = JobRun.objects.get(key="retention")
     assert run.ok is True and result["complete"] is True

@@ -30,9 +30,3 @@ def test_channels_and_overrides_are_read():
         "ALERT_FOR_MINUTES": "probe-down=3",
     }
     assert check(env).returncode == 0
-
-
-def test_an_override_for_an_unknown_rule_stops_the_release_command():
-    result = check({**PRODUCTION, "ALERT_THRESHOLDS": "open-deadletters=5"})
-    assert result.returncode == 1
-    assert "ALERT_THRESHOLDS names an unknown alert rule 'open-deadletters'" in result.stderr

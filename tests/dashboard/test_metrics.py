@@ -3,11 +3,11 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from dashboard import telemetry
-from dashboard.models import LatencyMinute, LatencyTotal, MetricCounter
-from dashboard.querytelemetry import query_kind
 from deadletters.models import DeadLetter
 from tests.conftest import post_webhook
+from timedify_ops.telemetry import measure
+from timedify_ops.telemetry.models import LatencyMinute, LatencyTotal, MetricCounter
+from timedify_ops.telemetry.queries import query_kind
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ TOKEN = "test-metrics-token-0123456789"
 
 @pytest.fixture(autouse=True)
 def clean_telemetry():
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     for model in (LatencyMinute, LatencyTotal, MetricCounter):
         model.objects.all().delete()
 
@@ -59,7 +59,7 @@ def test_it_reports_ingress_counts_latency_and_gauges(client, empty_queue):
     event = WebhookEvent.objects.get(webhook_id="m-1")
     WebhookEvent.objects.filter(pk=event.pk).update(status="dead_lettered")
     DeadLetter.objects.create(event=event, reason="HTTP 500", topic=event.topic, shop_domain=event.shop_domain)
-    telemetry.recorder.flush()
+    measure.recorder.flush()
 
     text = scrape(client)
     assert sample(text, 'timedify_webhooks_ingress_total{outcome="accepted",topic="shop/redact"}') == 1
@@ -76,8 +76,8 @@ def test_it_reports_ingress_counts_latency_and_gauges(client, empty_queue):
 
 def test_histogram_buckets_are_cumulative(client):
     for value in (0.5, 40, 90, 100, 700, 20_000):
-        telemetry.observe("ingress", value, outcome="accepted", synthetic="0")
-    telemetry.recorder.flush()
+        measure.observe("ingress", value, outcome="accepted", synthetic="0")
+    measure.recorder.flush()
     text = scrape(client)
     bucket = 'timedify_ingress_duration_seconds_bucket{outcome="accepted",le="%s"}'
     assert sample(text, bucket % "0.001") == 1
@@ -88,19 +88,19 @@ def test_histogram_buckets_are_cumulative(client):
 
 
 def test_counts_survive_per_minute_retention(client):
-    telemetry.observe("ingress", 5, outcome="accepted", synthetic="0")
-    telemetry.recorder.flush()
+    measure.observe("ingress", 5, outcome="accepted", synthetic="0")
+    measure.recorder.flush()
     LatencyMinute.objects.all().delete()  # what retention does after 90 days
     assert sample(scrape(client), 'timedify_ingress_duration_seconds_count{outcome="accepted"}') == 1
 
 
 def test_queries_are_timed_by_kind_and_errors_counted(client):
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     list(WebhookEvent.objects.all())
     # In a savepoint: PostgreSQL refuses further queries in a transaction after an error.
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT * FROM no_such_table_for_telemetry")
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     text = scrape(client)
     assert sample(text, 'timedify_db_queries_total{kind="select"}') >= 2
     assert sample(text, 'timedify_db_query_errors_total{kind="select"}') == 1
@@ -124,7 +124,7 @@ def test_queries_are_classified(sql, kind):
 
 def test_the_overview_shows_the_query_panel(viewer_client):
     list(WebhookEvent.objects.all())
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     response = viewer_client.get("/")
     health = response.context["query_health"]
     assert health.queries >= 1
@@ -136,7 +136,6 @@ def test_it_counts_log_lines_ingested_and_notifications(client, settings, monkey
     import json
 
     from dashboard.alerts import notify
-    from timedify_ops.lib.notifier import Message
 
     batch = [{"message": "hello", "timestamp": "2026-11-26T10:00:00Z"}, "not a record"]
     response = client.post(
@@ -148,8 +147,8 @@ def test_it_counts_log_lines_ingested_and_notifications(client, settings, monkey
     assert response.json()["accepted"] == 1 and response.json()["rejected"] == 1
     settings.ALERT_WEBHOOK_URL = "http://127.0.0.1:9/refused"
     settings.ALERT_NOTIFY_RETRY_BUDGET = type(settings.ALERT_NOTIFY_RETRY_BUDGET)(base_ms=1, retries=0)
-    notify.send_message(Message(event="report", rule="test", title="t", severity="info", detail="d"))
-    telemetry.recorder.flush()
+    notify.send_test()
+    measure.recorder.flush()
     text = scrape(client)
     assert sample(text, 'timedify_log_lines_ingested_total{result="accepted"}') == 1
     assert sample(text, 'timedify_log_lines_ingested_total{result="rejected"}') == 1

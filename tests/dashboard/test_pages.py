@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from dashboard.audit import record_audit
-from dashboard.models import AuditEntry
 from deadletters.models import DeadLetter
 from tests.conftest import make_user
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.audit.services import record_audit
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

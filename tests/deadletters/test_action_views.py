@@ -3,10 +3,10 @@
 import pytest
 from django.test import Client
 
-from dashboard.models import AuditEntry
 from deadletters.models import DeadLetter
 from tests.conftest import queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 pytestmark = pytest.mark.django_db

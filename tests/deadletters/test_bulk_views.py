@@ -2,11 +2,12 @@
 
 import pytest
 
-from dashboard.models import AuditEntry
-from deadletters import services
+from deadletters import filters
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import bulk as bulk_actions
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_a_viewer_cannot_confirm_or_cancel(viewer_client, operator, empty_queue)
     forged = {"action": "delete", "expected": "1", "cutoff_id": str(letter.pk), "confirm": "1"}
     assert viewer_client.post("/deadletters/bulk/confirm/", forged).status_code == 403
     assert not BulkAction.objects.exists()
-    bulk = services.start_bulk("replay", actor=operator, params={}, cutoff_id=letter.pk, expected=1)
+    bulk = bulk_actions.start_bulk("replay", actor=operator, params={}, cutoff_id=letter.pk, expected=1)
     assert viewer_client.post(f"/deadletters/bulk/{bulk.pk}/cancel/").status_code == 403
     assert not BulkAction.objects.get(pk=bulk.pk).cancel_requested
 
@@ -66,7 +67,7 @@ def test_the_preview_states_the_count_and_fixes_the_bounds(operator_client):
 
 
 def test_over_the_cap_the_preview_says_so_and_explains_why(operator_client, monkeypatch):
-    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    monkeypatch.setattr(filters, "COUNT_CAP", 2)
     for _ in range(3):
         make_dead_letter()
     html = operator_client.get("/deadletters/bulk/new/", {"action": "delete"}).content.decode()
@@ -129,7 +130,7 @@ def test_a_bulk_delete_needs_the_count_typed(operator_client, empty_queue):
 
 
 def test_over_the_cap_a_delete_is_confirmed_with_the_capped_phrase(operator_client, monkeypatch, empty_queue):
-    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    monkeypatch.setattr(filters, "COUNT_CAP", 2)
     for _ in range(3):
         make_dead_letter()
     preview = operator_client.get("/deadletters/bulk/new/", {"action": "delete"})
@@ -167,7 +168,7 @@ def test_the_progress_page_polls_while_running_and_offers_cancel_to_operators(
     operator_client, viewer_client, operator, empty_queue
 ):
     make_dead_letter()
-    bulk = services.start_bulk("replay", actor=operator, params={}, expected=1)
+    bulk = bulk_actions.start_bulk("replay", actor=operator, params={}, expected=1)
     html = viewer_client.get(f"/deadletters/bulk/{bulk.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in html and "/cancel/" not in html
     partial = operator_client.get(f"/deadletters/bulk/{bulk.pk}/", HTTP_HX_REQUEST="true").content.decode()
@@ -177,7 +178,7 @@ def test_the_progress_page_polls_while_running_and_offers_cancel_to_operators(
 def test_an_operator_cancels_a_running_bulk(operator_client, operator, empty_queue):
     for _ in range(3):
         make_dead_letter()
-    bulk = services.start_bulk("replay", actor=operator, params={}, expected=3)
+    bulk = bulk_actions.start_bulk("replay", actor=operator, params={}, expected=3)
     BulkAction.objects.filter(pk=bulk.pk).update(status="running")
     response = operator_client.post(f"/deadletters/bulk/{bulk.pk}/cancel/", HTTP_HX_REQUEST="true")
     assert "cancelling…" in response.content.decode()
@@ -191,8 +192,8 @@ def test_an_operator_cancels_a_running_bulk(operator_client, operator, empty_que
 
 
 def test_the_history_lists_bulk_actions_newest_first(viewer_client, operator, empty_queue):
-    older = services.start_bulk("delete", actor=operator, ids=[1], expected=1)
-    newer = services.start_bulk("replay", actor=operator, params={"topic": "x"}, expected=None)
+    older = bulk_actions.start_bulk("delete", actor=operator, ids=[1], expected=1)
+    newer = bulk_actions.start_bulk("replay", actor=operator, params={"topic": "x"}, expected=None)
     queued_tasks()
     response = viewer_client.get("/deadletters/bulk/")
     assert [b.pk for b in response.context["page"].items] == [newer.pk, older.pk]

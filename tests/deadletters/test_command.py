@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
-from deadletters import services
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import sweeps
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +148,6 @@ def test_cleanup_removes_letters_replayed_longer_ago_than_the_grace(settings):
 
 def test_cleanup_replayed_is_callable_by_retention():
     make_dead_letter(status="replayed", replayed_at=timezone.now() - timedelta(days=2))
-    assert services.cleanup_replayed(timedelta(days=1), dry_run=True) == 1
-    assert services.cleanup_replayed(timedelta(days=1), dry_run=False) == 1
-    assert services.cleanup_replayed(timedelta(days=1), dry_run=False) == 0
+    assert sweeps.cleanup_replayed(timedelta(days=1), dry_run=True) == 1
+    assert sweeps.cleanup_replayed(timedelta(days=1), dry_run=False) == 1
+    assert sweeps.cleanup_replayed(timedelta(days=1), dry_run=False) == 0

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from dashboard.audit import record_audit
 from deadletters import views
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.services import record_audit
 from webhooks.models import DeliveryAttempt
 
 pytestmark = pytest.mark.django_db

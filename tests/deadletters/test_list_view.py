@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deadletters import services, views
+from deadletters import filters, views
+from deadletters.services import bulk as bulk_actions
 from tests.deadletters.conftest import make_dead_letter
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +141,7 @@ def test_the_counts_arrive_separately_and_are_capped(viewer_client, monkeypatch,
     assert "customers/redact" not in html
     assert "<html" not in html
 
-    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    monkeypatch.setattr(filters, "COUNT_CAP", 2)
     html = viewer_client.get("/deadletters/counts/").content.decode()
     assert "More than 2" in html and "app/uninstalled · 2+" in html
 
@@ -179,6 +180,6 @@ def test_rows_already_replaying_when_the_page_loads_do_not_poll(viewer_client):
 
 def test_bulk_actions_in_progress_are_announced(viewer_client, operator):
     make_dead_letter()
-    bulk = services.start_bulk("replay", actor=operator, params={}, expected=1, inline=True)
+    bulk = bulk_actions.start_bulk("replay", actor=operator, params={}, expected=1, inline=True)
     html = viewer_client.get("/deadletters/").content.decode()
     assert f'href="/deadletters/bulk/{bulk.pk}/"' in html

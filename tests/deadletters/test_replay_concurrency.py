@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from dashboard.models import AuditEntry
-from deadletters import services
 from deadletters.models import DeadLetter
+from deadletters.services import letter as letters
 from tests.conftest import queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def race(func, count: int = THREADS) -> list:
 
 def test_eight_simultaneous_replay_clicks_queue_exactly_one_delivery(operator, empty_queue):
     letter = make_dead_letter()
-    results = race(lambda: services.request_replay(letter.pk, user=operator) is not None)
+    results = race(lambda: letters.request_replay(letter.pk, user=operator) is not None)
     assert results.count(True) == 1
     assert [t["args"][0] for t in queued_tasks()] == [letter.pk]
     assert AuditEntry.objects.filter(action="deadletter.replay").count() == 1
@@ -49,8 +49,8 @@ def test_eight_simultaneous_replay_clicks_queue_exactly_one_delivery(operator, e
 def test_simultaneous_workers_with_the_same_claim_deliver_once(operator, target, fast_budget):
     target.expect_request("/webhooks").respond_with_data("ok")
     letter = make_dead_letter()
-    token = services.claim_replay(letter.pk, user=operator)
-    outcomes = race(lambda: services.perform_replay(letter.pk, token).status, count=4)
+    token = DeadLetter.objects.claim_replay(letter.pk, user=operator)
+    outcomes = race(lambda: letters.perform_replay(letter.pk, token).status, count=4)
     assert sorted(outcomes) == ["replayed", "skipped", "skipped", "skipped"]
     assert len(target.log) == 1
     assert DeadLetter.objects.get(pk=letter.pk).status == DeadLetter.Status.REPLAYED
@@ -61,8 +61,8 @@ def test_a_replay_and_a_delete_at_once_never_both_act(operator):
         pk = make_dead_letter().pk
         claimed, deleted = race_all(
             [
-                lambda pk=pk: services.claim_replay(pk, user=operator) is not None,
-                lambda pk=pk: services.delete_dead_letter(pk, user=operator) is not None,
+                lambda pk=pk: DeadLetter.objects.claim_replay(pk, user=operator) is not None,
+                lambda pk=pk: letters.delete_dead_letter(pk, user=operator) is not None,
             ]
         )
         still_there = DeadLetter.objects.filter(pk=pk).exists()

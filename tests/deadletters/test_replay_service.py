@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
-from deadletters import services
 from deadletters.models import DeadLetter
+from deadletters.services import letter as letters
+from deadletters.services import sweeps
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.deadletters.conftest import make_dead_letter
+from timedify_ops.audit.models import AuditEntry
 from timedify_ops.lib import signing
 from webhooks.models import WebhookEvent
 
@@ -18,15 +19,15 @@ pytestmark = pytest.mark.django_db
 
 def test_a_replay_is_claimed_once_queued_and_audited(operator, empty_queue):
     letter = make_dead_letter()
-    assert services.request_replay(letter.pk, user=operator) is not None
+    assert letters.request_replay(letter.pk, user=operator) is not None
     letter.refresh_from_db()
     assert letter.status == DeadLetter.Status.REPLAYING
     assert letter.replay_requested_by == operator
     assert letter.replay_lease_until > timezone.now()
     # The second click finds it replaying: nothing more is queued or audited.
-    assert services.request_replay(letter.pk, user=operator) is None
+    assert letters.request_replay(letter.pk, user=operator) is None
     tasks = queued_tasks()
-    assert [(t["func"], t["args"][0]) for t in tasks] == [(services.REPLAY_TASK, letter.pk)]
+    assert [(t["func"], t["args"][0]) for t in tasks] == [(letters.REPLAY_TASK, letter.pk)]
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.target_type, entry.target_id, entry.actor) == (
         "deadletter.replay",
@@ -39,8 +40,10 @@ def test_a_replay_is_claimed_once_queued_and_audited(operator, empty_queue):
 
 def test_replayed_and_replaying_letters_cannot_be_claimed(operator):
     for status in (DeadLetter.Status.REPLAYING, DeadLetter.Status.REPLAYED):
-        assert services.claim_replay(make_dead_letter(status=status).pk, user=operator) is None
-    assert services.claim_replay(make_dead_letter(status=DeadLetter.Status.FAILED).pk, user=operator) is not None
+        assert DeadLetter.objects.claim_replay(make_dead_letter(status=status).pk, user=operator) is None
+    assert (
+        DeadLetter.objects.claim_replay(make_dead_letter(status=DeadLetter.Status.FAILED).pk, user=operator) is not None
+    )
 
 
 def test_a_replay_redelivers_the_same_bytes_re_signed_with_the_replay_header(
@@ -51,7 +54,7 @@ def test_a_replay_redelivers_the_same_bytes_re_signed_with_the_replay_header(
     assert event.attempts == 5
     target.expect_request("/webhooks").respond_with_data("thanks")
 
-    services.request_replay(letter.pk, user=operator)
+    letters.request_replay(letter.pk, user=operator)
     assert run_queued_tasks() == ["replayed: HTTP 200"]
 
     request, _ = target.log[0]
@@ -78,7 +81,7 @@ def test_a_failed_replay_keeps_every_new_attempt_and_can_be_replayed_again(
 ):
     letter = dead_letter_via_pipeline()
     target.expect_request("/webhooks").respond_with_data("still broken", status=503)
-    services.request_replay(letter.pk, user=operator)
+    letters.request_replay(letter.pk, user=operator)
     assert run_queued_tasks() == ["failed: HTTP 503 after 5 attempts (retry budget spent)"]
 
     letter.refresh_from_db()
@@ -91,13 +94,13 @@ def test_a_failed_replay_keeps_every_new_attempt_and_can_be_replayed_again(
 
     target.clear()
     target.expect_request("/webhooks").respond_with_data("ok")
-    assert services.claim_replay(letter.pk, user=operator) is not None
+    assert DeadLetter.objects.claim_replay(letter.pk, user=operator) is not None
 
 
 def test_a_permanent_refusal_fails_after_one_attempt(target, fast_budget, operator, empty_queue):
     letter = make_dead_letter(attempts=1)
     target.expect_request("/webhooks").respond_with_data("gone", status=410)
-    result = services.replay_now(letter.pk, actor=operator)
+    result = letters.replay_now(letter.pk, actor=operator)
     assert result.status == "failed"
     assert "permanent" in result.message
     letter.refresh_from_db()
@@ -108,7 +111,7 @@ def test_a_permanent_refusal_fails_after_one_attempt(target, fast_budget, operat
 def test_a_network_error_is_recorded_as_such(settings, fast_budget, operator):
     settings.WEBHOOK_TARGET_URL = "http://127.0.0.1:9/closed"
     letter = make_dead_letter()
-    assert services.replay_now(letter.pk, actor=operator).status == "failed"
+    assert letters.replay_now(letter.pk, actor=operator).status == "failed"
     letter.refresh_from_db()
     assert letter.last_status_code is None
     assert letter.last_error
@@ -118,17 +121,17 @@ def test_a_network_error_is_recorded_as_such(settings, fast_budget, operator):
 def test_a_duplicate_task_for_one_claim_delivers_once(target, fast_budget, operator):
     letter = make_dead_letter()
     target.expect_request("/webhooks").respond_with_data("ok")
-    token = services.claim_replay(letter.pk, user=operator)
-    first = services.perform_replay(letter.pk, token)
-    second = services.perform_replay(letter.pk, token)
+    token = DeadLetter.objects.claim_replay(letter.pk, user=operator)
+    first = letters.perform_replay(letter.pk, token)
+    second = letters.perform_replay(letter.pk, token)
     assert (first.status, second.status) == ("replayed", "skipped")
     assert len(target.log) == 1
 
 
 def test_a_stale_token_cannot_start_a_replay(target, operator):
     letter = make_dead_letter()
-    services.claim_replay(letter.pk, user=operator)
-    assert services.perform_replay(letter.pk, "00000000-0000-0000-0000-000000000000").status == "skipped"
+    DeadLetter.objects.claim_replay(letter.pk, user=operator)
+    assert letters.perform_replay(letter.pk, "00000000-0000-0000-0000-000000000000").status == "skipped"
     assert target.log == []
 
 
@@ -140,7 +143,7 @@ def test_a_crash_during_delivery_leaves_the_letter_failed_not_replaying(operator
 
     monkeypatch.setattr(webhook_services, "run_attempts", explode)
     letter = make_dead_letter()
-    result = services.replay_now(letter.pk, actor=operator)
+    result = letters.replay_now(letter.pk, actor=operator)
     assert result.status == "failed"
     letter.refresh_from_db()
     assert letter.status == DeadLetter.Status.FAILED
@@ -149,10 +152,10 @@ def test_a_crash_during_delivery_leaves_the_letter_failed_not_replaying(operator
 
 def test_the_sweeper_requeues_a_claim_whose_task_was_lost(operator, empty_queue):
     letter = make_dead_letter()
-    token = services.claim_replay(letter.pk, user=operator)  # claimed, but the enqueue never happened
-    assert services.sweep_stuck()["requeued"] == 0  # the lease still runs
+    token = DeadLetter.objects.claim_replay(letter.pk, user=operator)  # claimed, but the enqueue never happened
+    assert sweeps.sweep_stuck()["requeued"] == 0  # the lease still runs
     DeadLetter.objects.filter(pk=letter.pk).update(replay_lease_until=timezone.now() - timedelta(seconds=1))
-    assert services.sweep_stuck()["requeued"] == 1
+    assert sweeps.sweep_stuck()["requeued"] == 1
     tasks = queued_tasks()
     assert [t["args"][:2] for t in tasks] == [(letter.pk, str(token))]
     letter.refresh_from_db()
@@ -162,10 +165,10 @@ def test_the_sweeper_requeues_a_claim_whose_task_was_lost(operator, empty_queue)
 
 def test_the_sweeper_fails_a_replay_whose_worker_died_mid_delivery(operator):
     letter = make_dead_letter()
-    services.claim_replay(letter.pk, user=operator)
+    DeadLetter.objects.claim_replay(letter.pk, user=operator)
     past = timezone.now() - timedelta(seconds=1)
     DeadLetter.objects.filter(pk=letter.pk).update(replay_started_at=past, replay_lease_until=past)
-    assert services.sweep_stuck()["interrupted"] == 1
+    assert sweeps.sweep_stuck()["interrupted"] == 1
     letter.refresh_from_db()
     assert letter.status == DeadLetter.Status.FAILED
     assert "replay interrupted" in letter.last_error
@@ -173,6 +176,6 @@ def test_the_sweeper_fails_a_replay_whose_worker_died_mid_delivery(operator):
 
 
 def test_the_sweeper_is_a_scheduled_job():
-    from timedify_ops.schedules import get_job
+    from timedify_ops.jobs.registry import get_job
 
-    assert get_job("deadletters-sweep").func == "deadletters.services.sweep_stuck"
+    assert get_job("deadletters-sweep").func == "deadletters.services.sweeps.sweep_stuck"

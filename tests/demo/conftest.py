@@ -3,7 +3,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from timedify_ops.demo.receiver import Behaviour, DemoApp, Receiver
+from demo.receiver import Behaviour, DemoApp, Receiver
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import threading
 import pytest
 from django.conf import settings
 
-from dashboard.models import LogEntry
+from dashboard.logs.models import LogEntry
+from demo import content
+from demo.receiver import Behaviour, DemoApp, Receiver
+from demo.shipper import LogShipper
+from demo.simulator import Simulator
 from tests.live import gunicorn, qcluster, subprocess_env, wait_for
-from timedify_ops.demo import content
-from timedify_ops.demo.receiver import Behaviour, DemoApp, Receiver
-from timedify_ops.demo.shipper import LogShipper
-from timedify_ops.demo.simulator import Simulator
 from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.queue, pytest.mark.django_db(transaction=True)]

@@ -1,8 +1,8 @@
-"""The demo week's plan (dashboard.demo.plan): deterministic, and the story it promises."""
+"""The demo week's plan (demo.seed.plan): deterministic, and the story it promises."""
 
 from datetime import UTC, datetime, timedelta
 
-from dashboard.demo.plan import OUTAGE_MINUTES, make_plan
+from demo.seed.plan import OUTAGE_MINUTES, make_plan
 from timedify_ops.lib.retry import RetryBudget
 
 NOW = datetime(2026, 11, 26, 15, 40, 12, tzinfo=UTC)

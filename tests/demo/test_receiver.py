@@ -1,4 +1,4 @@
-"""The demo's Shopify app (timedify_ops.demo.receiver): webhooks, health, and the Admin API the token check uses."""
+"""The demo's Shopify app (demo.receiver): webhooks, health, and the Admin API the token check uses."""
 
 import json
 
@@ -6,9 +6,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from demo.receiver import Behaviour, DemoApp, Receiver
 from shops import services
 from shops.models import Shop
-from timedify_ops.demo.receiver import Behaviour, DemoApp, Receiver
 from timedify_ops.lib import signing
 
 SECRET = "shpss_test_current_secret"

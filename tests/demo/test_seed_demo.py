@@ -10,14 +10,18 @@ from django.db.models import Count, Q, Sum
 from django.test import Client
 from django.utils import timezone
 
+from dashboard.alerts.models import Alert, RuleState
 from dashboard.health import services as health
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState
-from dashboard.models import Alert, AuditEntry, JobRun, LatencyMinute, LogEntry, RuleState
+from dashboard.logs.models import LogEntry
 from dashboard.retention.models import RetentionRun
 from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters.models import BulkAction, DeadLetter
 from shops.models import Shop, SyntheticRun
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.jobs.models import JobRun
 from timedify_ops.permissions import is_operator
+from timedify_ops.telemetry.models import LatencyMinute
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 pytestmark = pytest.mark.django_db

@@ -58,7 +58,7 @@ def test_a_viewer_watches_the_board_and_its_chart_update_without_a_reload(page, 
 
 
 def test_an_operator_pauses_and_resumes_a_schedule(page, live_server):
-    from timedify_ops.schedules import sync_schedules
+    from timedify_ops.jobs.services import sync_schedules
 
     sync_schedules()
     make_user("olivia", role="operator")

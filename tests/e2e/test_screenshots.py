@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from dashboard.demo import seed as demo
 from dashboard.slo.models import SloDailyReport
 from deadletters.models import BulkAction, DeadLetter
+from demo import seed as demo
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]

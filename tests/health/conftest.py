@@ -11,9 +11,10 @@ from pytest_httpserver import HTTPServer
 
 from dashboard.health import services
 from dashboard.health.probes import Outcome
-from dashboard.models import JobRun
 from tests.live import free_port
-from timedify_ops import schedules
+from timedify_ops.jobs import registry
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.models import JobRun
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +56,8 @@ def healthy(db, settings, app_server):
     get_broker().purge_queue()
     settings.HEALTH_DISK_WARN_PERCENT = 0
     settings.HEALTH_DISK_FAIL_PERCENT = 0
-    schedules.sync_schedules()
-    for job in schedules.JOBS:
+    jobs.sync_schedules()
+    for job in registry.JOBS:
         record_run(job.key)
     yield app_server
     get_broker().purge_queue()

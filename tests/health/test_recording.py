@@ -8,9 +8,9 @@ from django.db.models import Q
 
 from dashboard.health import probes, services
 from dashboard.health.models import ProbeFlip, ProbeHour, ProbeResult, ProbeState
-from dashboard.models import JobRun
 from tests.health.conftest import outcome, record
-from timedify_ops.schedules import run_job
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.jobs.services import run_job
 
 pytestmark = pytest.mark.django_db
 

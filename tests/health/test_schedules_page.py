@@ -7,17 +7,19 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_q.models import Schedule
 
-from dashboard.models import AuditEntry, JobRun
 from tests.conftest import queued_tasks, run_queued_tasks
 from tests.health.conftest import record_run
-from timedify_ops import schedules
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.jobs import registry
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.models import JobRun
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def synced():
-    schedules.sync_schedules()
+    jobs.sync_schedules()
 
 
 def test_the_page_needs_login(anonymous_client):
@@ -30,7 +32,7 @@ def test_every_job_is_listed_with_cadence_last_run_result_and_next_run(viewer_cl
     response = viewer_client.get("/schedules/")
     assert response.status_code == 200
     content = response.content.decode()
-    for job in schedules.JOBS:
+    for job in registry.JOBS:
         assert f'<tr data-job="{job.key}">' in content
         assert escape(job.description) in content
     assert "every minute" in content
@@ -87,7 +89,7 @@ def test_run_now_queues_the_job_for_the_worker_as_the_operator_and_audits_it(ope
     assert "Queued a run of worker-heartbeat" in response.content.decode()
     tasks = queued_tasks()
     assert [(t["func"], t["args"], t["kwargs"]) for t in tasks] == [
-        (schedules.RUNNER, ("worker-heartbeat",), {"trigger": "manual", "user_id": operator.pk})
+        (registry.RUNNER, ("worker-heartbeat",), {"trigger": "manual", "user_id": operator.pk})
     ]
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.target_type, entry.target_id, entry.actor) == (
@@ -115,7 +117,7 @@ def test_pause_stops_the_scheduler_and_is_audited(operator_client):
     assert "Paused sweep-stale-events" in response.content.decode()
     assert Schedule.objects.get(name="sweep-stale-events").repeats == 0
     assert AuditEntry.objects.get().action == "schedule.pause"
-    schedules.sync_schedules()  # a deploy keeps it paused
+    jobs.sync_schedules()  # a deploy keeps it paused
     assert Schedule.objects.get(name="sweep-stale-events").repeats == 0
 
 

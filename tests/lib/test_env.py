@@ -1,6 +1,8 @@
+from datetime import timedelta
+
 import pytest
 
-from timedify_ops.lib.env import ConfigError, Env, read_env_file
+from timedify_ops.lib.env import REQUIRED, ConfigError, Env, read_env_file
 
 
 def test_a_missing_required_variable_is_named():
@@ -38,3 +40,40 @@ def test_it_reads_an_env_file(tmp_path):
     path.write_text("# comment\nA=1\n\nB = two\n")
     assert read_env_file(path) == {"A": "1", "B": "two"}
     assert read_env_file(tmp_path / "missing.env") == {}
+
+
+def test_a_required_value_names_what_it_is_for():
+    with pytest.raises(ConfigError, match=r"^ALLOWED_HOSTS is not set \(comma-separated host names\)$"):
+        Env({"ALLOWED_HOSTS": " , "}).list("ALLOWED_HOSTS", default=REQUIRED, hint="comma-separated host names")
+    assert Env({}).list("ALLOWED_HOSTS", default=["localhost"]) == ["localhost"]
+
+
+def test_mappings_of_urls_and_numbers_name_the_bad_item():
+    env = Env({"U": "api=https://x.example.com/ping,shop=ftp://y", "N": "a=5,b=many", "NEG": "a=-1"})
+    with pytest.raises(ConfigError, match=r"U\[shop\] must be an absolute http/https URL"):
+        env.url_mapping("U")
+    with pytest.raises(ConfigError, match=r"N\[b\] must be a number \(got 'many'\)"):
+        env.number_mapping("N")
+    with pytest.raises(ConfigError, match=r"NEG\[a\] must not be negative"):
+        env.number_mapping("NEG")
+    assert Env({"N": "a=5,b=2.5"}).number_mapping("N") == {"a": 5.0, "b": 2.5}
+
+
+def test_fractions_durations_addresses_and_bounds_are_checked():
+    env = Env({"F": "95", "D": "a day", "E": "ops@example.com,ops", "P": "150"})
+    with pytest.raises(ConfigError, match="F must be a fraction between 0 and 1"):
+        env.fraction("F", default=0.95)
+    with pytest.raises(ConfigError, match="D: .*duration"):
+        env.duration("D", default="24h")
+    with pytest.raises(ConfigError, match="E: 'ops' is not an e-mail address"):
+        env.emails("E")
+    with pytest.raises(ConfigError, match="P must be at most 100"):
+        env.int("P", minimum=1, maximum=100)
+    assert Env({}).duration("D", default="90m") == timedelta(minutes=90)
+
+
+def test_a_url_template_is_checked_with_its_placeholder_filled():
+    env = Env({"BASE": "https://{shop}", "BAD": "{shop}/admin"})
+    assert env.url("BASE", fill={"{shop}": "example.myshopify.com"}) == "https://{shop}"
+    with pytest.raises(ConfigError, match="BAD must be an absolute http/https URL"):
+        env.url("BAD", fill={"{shop}": "example.myshopify.com"})

@@ -47,29 +47,25 @@ def test_slack_gets_only_text_and_the_webhook_gets_every_field():
     assert payload["alert"]["id"] == 7 and payload["alert"]["value"] == 31.0
 
 
-def test_with_budget_stops_at_success():
+def test_send_stops_at_success():
     tries = iter([Try(ok=False, retryable=True, error="x"), Try(ok=True, status_code=200)])
     waits = []
-    result = notifier.with_budget(lambda: next(tries), BUDGET, sleep=waits.append)
+    result = notifier.send(lambda: next(tries), BUDGET, sleep=waits.append)
     assert (result.ok, result.attempts, result.status_code) == (True, 2, 200)
     assert len(waits) == 1
 
 
-def test_with_budget_stops_at_a_permanent_failure_and_spends_no_more_than_the_budget():
-    result = notifier.with_budget(
-        lambda: Try(ok=False, retryable=False, error="HTTP 404"), BUDGET, sleep=lambda s: None
-    )
+def test_send_stops_at_a_permanent_failure_and_spends_no_more_than_the_budget():
+    result = notifier.send(lambda: Try(ok=False, retryable=False, error="HTTP 404"), BUDGET, sleep=lambda s: None)
     assert (result.ok, result.attempts, result.error) == (False, 1, "HTTP 404")
-    result = notifier.with_budget(lambda: Try(ok=False, retryable=True, error="down"), BUDGET, sleep=lambda s: None)
+    result = notifier.send(lambda: Try(ok=False, retryable=True, error="down"), BUDGET, sleep=lambda s: None)
     assert (result.ok, result.attempts) == (False, BUDGET.max_attempts)
 
 
 def test_a_retry_after_lengthens_the_wait():
     tries = iter([Try(ok=False, retryable=True, status_code=429, retry_after_s=30), Try(ok=True)])
     waits = []
-    notifier.with_budget(
-        lambda: next(tries), RetryBudget(base_ms=1, retries=1, retry_after_cap_s=2), sleep=waits.append
-    )
+    notifier.send(lambda: next(tries), RetryBudget(base_ms=1, retries=1, retry_after_cap_s=2), sleep=waits.append)
     assert 2 <= waits[0] <= 2.2
 
 

@@ -91,11 +91,11 @@ def test_the_background_thread_writes_batches_by_itself():
     handler = LogStoreHandler(flush_interval=0.05, batch_size=2)
     try:
         handler.handle(logging.makeLogRecord({"msg": "from the thread", "levelno": logging.INFO}))
-        assert handler._thread is not None and handler._thread.name == "logstore-flush"
+        assert handler.flusher.thread is not None and handler.flusher.thread.name == "logstore-flush"
         wait_for(lambda: LogEntry.objects.filter(message="from the thread").exists(), timeout=10)
     finally:
         handler.close()
-    assert not handler._thread.is_alive()
+    assert not handler.flusher.thread.is_alive()
 
 
 def test_a_forked_child_drops_the_rows_it_inherited_and_buffers_its_own():

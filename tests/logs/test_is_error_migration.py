@@ -8,8 +8,8 @@ from django.utils import timezone
 from dashboard.logs.models import LogEntry
 
 APP = LogEntry._meta.app_label
-BEFORE = (APP, "0008_retention_indexes")
-AFTER = (APP, "0009_logentry_is_error")
+BEFORE = (APP, "0001_initial")
+AFTER = (APP, "0002_logentry_is_error")
 
 
 @pytest.mark.django_db(transaction=True)

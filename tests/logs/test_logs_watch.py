@@ -213,7 +213,7 @@ def test_the_fly_source_needs_an_app():
 
 
 def test_the_line_format_keeps_nanoseconds_and_utc():
-    from dashboard.management.commands.logs_watch import Line, format_line
+    from dashboard.logs.management.commands.logs_watch import Line, format_line
 
     line = Line(records.format_ns(1_795_000_000_123_456_789), "timedify", "fra", "148e453f2d4e89", 20, "", "hello")
     assert format_line(line, colour=False) == "2026-11-18 11:06:40.123456789 timedify fra 148e453f INFO     hello"

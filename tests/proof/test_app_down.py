@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from deadletters import services as deadletter_services
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import bulk as bulk_actions
 from tests.live import gunicorn, wait_for
 from tests.proof.conftest import killable_qcluster, post_all, proof_env, tail
 from webhooks.models import WebhookEvent
@@ -43,9 +43,9 @@ def test_events_dead_lettered_while_the_app_was_down_are_delivered_once_by_one_b
 
         fake_app.up()  # the same port again
         # What the console's "Replay all matching" does: preview (fixes the set), then confirm.
-        preview = deadletter_services.preview_bulk(BulkAction.Kind.REPLAY, params={})
+        preview = bulk_actions.preview_bulk(BulkAction.Kind.REPLAY, params={})
         assert preview.count == COUNT
-        bulk = deadletter_services.start_bulk(
+        bulk = bulk_actions.start_bulk(
             BulkAction.Kind.REPLAY,
             actor=operator,
             params={},

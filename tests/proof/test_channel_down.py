@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 
 from dashboard.alerts.models import Alert, Notification
-from dashboard.models import JobRun
 from deadletters.models import DeadLetter
 from tests.live import free_port, gunicorn, wait_for
 from tests.proof.conftest import killable_qcluster, post_all, proof_env, tail
+from timedify_ops.jobs.models import JobRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.queue, pytest.mark.django_db(transaction=True)]
 

@@ -13,18 +13,19 @@ from django_q.models import Task
 from dashboard.alerts.models import Notification
 from dashboard.health.models import ProbeFlip, ProbeResult
 from dashboard.logs.models import LogEntry
-from dashboard.models import JobRun, LatencyMinute
 from dashboard.retention import services
 from dashboard.retention.models import RetentionRun
 from dashboard.retention.policies import get_policy
 from dashboard.slo.models import SloDailyReport, SloMinute
 from deadletters.models import DeadLetter
 from tests.conftest import queued_tasks
+from timedify_ops.audit.models import AuditEntry
+from timedify_ops.jobs.models import JobRun
+from timedify_ops.telemetry.models import LatencyMinute
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
-# Real time: once issue 3 is merged, its cleanup_replayed (which retention then calls) reads the clock itself.
 NOW = timezone.now().replace(microsecond=0)
 
 
@@ -165,18 +166,6 @@ def test_every_kind_keeps_its_own_age(settings):
     assert LogEntry.objects.get().message == "6 days old"
     assert SloMinute.objects.count() == 1
     assert SloDailyReport.objects.count() == 1  # daily reports are kept
-    assert run.skipped == []
-
-
-def test_a_policy_whose_table_is_not_installed_is_skipped_and_listed(monkeypatch):
-    from dashboard.retention import policies
-
-    missing = policies.Policy("widgets", "dashboard.Widget", "at", lambda: days(1), "a room not merged yet")
-    monkeypatch.setattr(services, "POLICIES", [missing, *policies.POLICIES])
-    run, reports = services.run_retention(now=NOW)
-    assert run.skipped == ["widgets"]
-    assert reports[0].skipped == "dashboard.Widget is not installed"
-    assert "widgets" not in run.deleted
 
 
 def test_deletes_run_in_bounded_batches(settings):
@@ -273,27 +262,17 @@ def test_the_command_refuses_zero_days():
         command("0")
 
 
-def test_dead_letter_retention_hands_over_to_issue_3s_cleanup_once_it_exists(monkeypatch, settings):
-    """Issue 3 provides deadletters.services.cleanup_replayed(older_than, dry_run) -> int; until it is
-    merged a stand-in module plays it here, to show retention calls it instead of its own delete."""
-    import sys
-    import types
-
-    calls = []
-    module = sys.modules.get("deadletters.services") or types.ModuleType("deadletters.services")
-
-    def cleanup_replayed(older_than, dry_run, **kwargs):
-        calls.append((older_than, dry_run))
-        return 3
-
-    monkeypatch.setattr(module, "cleanup_replayed", cleanup_replayed, raising=False)
-    monkeypatch.setitem(sys.modules, "deadletters.services", module)
-    settings.DEADLETTER_REPLAYED_GRACE = timedelta(hours=24)
-    dead_letter("replayed", days(3), "replayed", replayed_ago=days(2))
-    run, _ = services.run_retention(now=NOW, dry_run=True)
-    assert calls == [(timedelta(hours=24), True)]
-    assert run.deleted["dead_letters"] == 3
-    assert DeadLetter.objects.count() == 1
+def test_dead_letter_retention_is_the_dead_letter_rooms_own_audited_cleanup():
+    dead_letter("replayed-long-ago", days(3), "replayed", replayed_ago=days(2))
+    dead_letter("replayed-recently", days(3), "replayed", replayed_ago=timedelta(minutes=20))
+    dead_letter("still-open", days(3), "open")
+    run, _ = services.run_retention(now=NOW)
+    assert run.deleted["dead_letters"] == 1
+    kept = set(DeadLetter.objects.values_list("event__webhook_id", flat=True))
+    assert kept == {"replayed-recently", "still-open"}
+    assert "replayed-long-ago" in names()  # its event stays until its own policy
+    entry = AuditEntry.objects.get(action="deadletter.cleanup")
+    assert (entry.count, entry.actor_name) == (1, "system")
 
 
 def test_simple_cascades_are_deleted_per_table_and_anything_else_through_djangos_collector(settings):

@@ -73,7 +73,7 @@ def found(secrets: dict[str, str], texts: dict[str, str]) -> list[str]:
 def test_no_secret_is_in_any_table_log_line_page_or_metric(seen):
     """One test over one world: building it is most of the time."""
     tables = database_text()
-    assert "webhooks.WebhookEvent" in tables and "dashboard.LogEntry" in tables
+    assert "webhooks.WebhookEvent" in tables and "logs.LogEntry" in tables
     assert len(seen.logs) > 10 and len(seen.pages) > 40 and "# HELP" in seen.metrics
     logs = {f"log record {n}": line for n, line in enumerate(seen.logs)}
     leaks = found(seen.world.secrets, {**tables, **logs, **seen.pages, "/metrics": seen.metrics})

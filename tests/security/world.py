@@ -13,15 +13,16 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.alerts.models import Alert, Notification
-from deadletters import services as deadletter_services
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import bulk as bulk_actions
 from shops.models import Shop, SyntheticRun
 from tests.conftest import run_queued_tasks, shopify_headers, webhook_body
 from tests.security.urlsweep import World
+from timedify_ops.jobs.registry import JOBS
+from timedify_ops.jobs.services import run_job
 from timedify_ops.lib import signing
 from timedify_ops.lib.heartbeats import parse as parse_heartbeats
 from timedify_ops.lib.retry import RetryBudget
-from timedify_ops.schedules import JOBS, run_job
 from webhooks.models import WebhookEvent
 
 ACCESS_TOKEN = "shpat_world_access_token_5ecret_0123456789"
@@ -117,8 +118,8 @@ def build_world(*, settings, target, operator) -> SecretWorld:
     assert operator_client.post(f"/deadletters/{letter.pk}/replay/").status_code in (200, 302)
     run_queued_tasks()
     letter.refresh_from_db()
-    bulk = deadletter_services.start_bulk(BulkAction.Kind.REPLAY, actor=operator, ids=[letter.pk], inline=True)
-    deadletter_services.run_bulk(bulk.pk, str(bulk.runner_token), inline=True, sleep=lambda _s: None)
+    bulk = bulk_actions.start_bulk(BulkAction.Kind.REPLAY, actor=operator, ids=[letter.pk], inline=True)
+    bulk_actions.run_bulk(bulk.pk, str(bulk.runner_token), inline=True, sleep=lambda _s: None)
     bulk.refresh_from_db()
 
     logs = json.dumps(

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from dashboard.models import AuditEntry
 from shops import crypto
 from shops.models import Shop
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,12 @@ invalid), and token_problems() for the tokens probe and alert rule."""
 import pytest
 from django.utils import timezone
 
-from dashboard.models import JobRun
 from shops import services
 from shops.models import Shop
 from tests.shops.conftest import GRAPHQL, TOKEN_ENDPOINT, json_response, make_shop, refresh_answer, shop_answer
-from timedify_ops import schedules
+from timedify_ops.jobs import registry
+from timedify_ops.jobs import services as jobs
+from timedify_ops.jobs.models import JobRun
 from timedify_ops.lib.shopify_admin import Unauthorized
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized l
 
 
 def test_the_check_is_an_hourly_job():
-    job = schedules.get_job("check-shop-tokens")
+    job = registry.get_job("check-shop-tokens")
     assert job.func == "shops.services.check_tokens"
     assert job.every_minutes == 60 and job.cadence == "hourly"
 
@@ -57,7 +58,7 @@ def test_the_job_checks_every_installed_shop_and_records_the_results(shopify):
     revoked = make_shop("revoked.myshopify.com", token="shpat_revoked")
     gone = make_shop("gone.myshopify.com", installed=False)
 
-    assert schedules.run_job("check-shop-tokens") == {"checked": 2, "ok": 1, "failed": 1}
+    assert jobs.run_job("check-shop-tokens") == {"checked": 2, "ok": 1, "failed": 1}
 
     good.refresh_from_db()
     revoked.refresh_from_db()

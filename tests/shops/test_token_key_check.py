@@ -73,7 +73,7 @@ def test_the_database_system_check_names_the_problem(settings):
     store_shops()
     call_command("check", "--database", "default")  # the right key: no error
     settings.TOKEN_ENCRYPTION_KEY = OTHER_KEY
-    with pytest.raises(SystemCheckError, match=r"shops\.E001.*cannot be decrypted"):
+    with pytest.raises(SystemCheckError, match=r"shops\.E003.*cannot be decrypted"):
         call_command("check", "--database", "default")
 
 
@@ -90,4 +90,4 @@ def test_the_release_command_stops_on_a_wrong_key():
             timeout=120,
         )
         assert (migrate.returncode != 0) == bool(code), migrate.stderr
-        assert ("shops.E001" in migrate.stderr) == bool(code)
+        assert ("shops.E003" in migrate.stderr) == bool(code)

@@ -5,10 +5,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dashboard.models import AuditEntry
 from shops.models import Shop, SyntheticRun
 from tests.conftest import make_user, run_queued_tasks
 from tests.shops.conftest import GRAPHQL, json_response, make_shop, shop_answer
+from timedify_ops.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

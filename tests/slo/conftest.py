@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import telemetry
-from dashboard.models import LatencyMinute
 from dashboard.slo.models import SloMinute
 from deadletters.models import DeadLetter
+from timedify_ops.telemetry import measure
+from timedify_ops.telemetry.models import LatencyMinute
 from webhooks.models import DeliveryAttempt, WebhookEvent
 
 # A fixed "now" for tests that pass it explicitly; on the minute.
@@ -22,10 +22,10 @@ _ids = itertools.count(1)
 @pytest.fixture(autouse=True)
 def empty_recorder(db):
     """No measurement from another test may leak in through the process-wide recorder."""
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     LatencyMinute.objects.all().delete()
     yield
-    telemetry.recorder.flush()
+    measure.recorder.flush()
 
 
 def make_event(*, received_at: datetime, synthetic: bool = False, topic: str = "orders/create", **fields):
@@ -67,7 +67,7 @@ def ingress(minute: datetime, values_ms, *, outcome: str = "accepted", synthetic
     """Ingress answers measured during `minute`, as the middleware records them (memory only)."""
     labels = tuple(sorted({"outcome": outcome, "synthetic": synthetic}.items()))
     for value in values_ms:
-        telemetry.recorder.observe("ingress", value, labels, at=minute.timestamp() + 1)
+        measure.recorder.observe("ingress", value, labels, at=minute.timestamp() + 1)
 
 
 def rollup_rows(start: datetime, minutes: int, **fields) -> None:

@@ -10,6 +10,8 @@ from django.core.management.base import CommandError
 from django.forms.models import model_to_dict
 from werkzeug import Response
 
+from dashboard.alerts import notify
+from dashboard.alerts.models import Notification
 from dashboard.slo import report as reports
 from dashboard.slo import rollups
 from dashboard.slo.models import SloDailyReport, SloMinute
@@ -56,8 +58,8 @@ def run(*args):
 
 def test_the_daily_job_rolls_the_day_up_and_writes_its_report():
     a_day_of_events(dead=0)
-    result = reports.write_previous_day_report(NEXT_MORNING)
-    assert result["date"] == "2026-11-19" and result["all_met"] is True
+    result = notify.daily_slo_report(NEXT_MORNING)
+    assert result == {"date": "2026-11-19", "all_met": True, "missed": [], "sent": [], "errors": []}
     report = SloDailyReport.objects.get(date=DAY)
     assert (report.received, report.delivered, report.dead_lettered) == (200, 200, 0)
     assert report.slos["error_rate"]["value"] == 1.0 and report.slos["error_rate"]["met"] is True
@@ -223,41 +225,60 @@ def slack(settings):
     server.stop()
 
 
-def test_the_report_is_sent_to_slack_once(slack):
+@pytest.fixture
+def fast_notify(settings):
+    """The notifications' real retry loop, with millisecond waits."""
+    from timedify_ops.lib.retry import RetryBudget
+
+    settings.ALERT_NOTIFY_RETRY_BUDGET = RetryBudget(base_ms=1, retries=2, retry_after_cap_s=0.01)
+
+
+def test_the_report_is_sent_to_slack_once_through_the_alert_notifier(slack, fast_notify):
     slack.expect_request("/services/T000/B000/XXXX", method="POST").respond_with_data("ok")
     a_day_of_events(dead=3)
-    result = reports.write_previous_day_report(NEXT_MORNING)
+    result = notify.daily_slo_report(NEXT_MORNING)
     assert result["sent"] == ["slack"] and result["errors"] == []
     request, _ = slack.log[0]
-    payload = json.loads(request.get_data())
-    assert payload["text"].startswith("*SLO report 2026-11-19: missed: Error rate*")
-    assert "/slo/daily/2026-11-19/" in payload["text"]
-    reports.write_previous_day_report(NEXT_MORNING)  # a second run of the job
+    text = json.loads(request.get_data())["text"]
+    assert text.startswith("*[REPORT] SLO report 2026-11-19: missed: Error rate*\n```SLO report for 2026-11-19")
+    assert text.endswith("```\n/slo/daily/2026-11-19/")
+    notify.daily_slo_report(NEXT_MORNING)  # a second run of the job
     assert len(slack.log) == 1
     assert SloDailyReport.objects.get(date=DAY).notified_at is not None
+    row = Notification.objects.get()
+    assert (row.channel, row.event, row.ok, row.alert, row.target) == ("slack", "report", True, None, "127.0.0.1")
 
 
-def test_a_failed_send_is_reported_without_the_secret_url_and_the_job_still_succeeds(slack, caplog):
-    slack.expect_request("/services/T000/B000/XXXX").respond_with_response(Response("no_service", status=404))
-    result = reports.write_previous_day_report(NEXT_MORNING)
-    assert result["sent"] == [] and result["errors"] == ["slack: HTTPStatusError"]
-    assert SloDailyReport.objects.get(date=DAY).notified_at is None
-    ours = [record.getMessage() for record in caplog.records if record.name == "timedify_ops.events"]
-    assert ours == ["SLO report 2026-11-19 could not be sent: slack: HTTPStatusError"]
+def test_a_failed_send_is_retried_recorded_without_the_secret_url_and_the_job_still_succeeds(
+    slack, fast_notify, caplog
+):
+    slack.expect_request("/services/T000/B000/XXXX").respond_with_response(Response("down", status=503))
+    result = notify.daily_slo_report(NEXT_MORNING)
+    assert result["sent"] == [] and result["errors"] == ["slack: HTTP 503: down"]
+    assert len(slack.log) == 3  # the notifications' retry budget: two retries
+    assert SloDailyReport.objects.get(date=DAY).notified_at is None  # the next run tries again
+    row = Notification.objects.get()
+    assert (row.event, row.ok, row.attempts, row.status_code) == ("report", False, 3, 503)
+    ours = " ".join(record.getMessage() for record in caplog.records if record.name == "timedify_ops.events")
+    assert "channel=slack event=report rule=slo-daily-report attempts=3" in ours
+    assert "XXXX" not in ours + row.error + row.target
 
 
 def test_the_report_can_go_by_email(settings):
     settings.SLO_REPORT_EMAIL_TO = ["ops@example.com"]
-    reports.write_previous_day_report(NEXT_MORNING)
+    notify.daily_slo_report(NEXT_MORNING)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ops@example.com"]
-    assert message.subject == "SLO report 2026-11-19: all met"
+    assert message.subject == "[REPORT] SLO report 2026-11-19: all met"
     assert "SLO report for 2026-11-19" in message.body
+    assert Notification.objects.get().target == "ops@example.com"
 
 
-def test_nothing_is_sent_when_no_channel_is_configured(settings):
+def test_the_report_goes_to_its_own_channels_not_the_alert_channels(settings):
+    settings.ALERT_EMAIL_TO = ["alerts@example.com"]
     settings.SLO_REPORT_SLACK_WEBHOOK_URL = None
     settings.SLO_REPORT_EMAIL_TO = []
-    assert reports.write_previous_day_report(NEXT_MORNING)["sent"] == []
+    assert notify.daily_slo_report(NEXT_MORNING)["sent"] == []
     assert mail.outbox == []
+    assert not Notification.objects.exists()

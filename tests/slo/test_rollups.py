@@ -10,14 +10,14 @@ import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from dashboard import telemetry
 from dashboard.slo import rollups, services
 from dashboard.slo.models import SloMinute
 from tests.conftest import post_webhook, run_queued_tasks
 from tests.slo.conftest import MINUTE, NOW, attempt, dead_letter, deliver, ingress, make_event
+from timedify_ops.jobs.services import run_job
 from timedify_ops.lib.histogram import Histogram
 from timedify_ops.lib.telemetry import Batch
-from timedify_ops.schedules import run_job
+from timedify_ops.telemetry import measure
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_the_latency_fraction_is_exact_and_the_p95_within_a_bucket_against_raw_a
         raw += values
     ingress(START, [500.0] * 50, outcome="unauthorized")  # refused junk: not Shopify's wait
     ingress(START, [500.0] * 50, synthetic="1")  # our own synthetic webhooks
-    telemetry.recorder.flush()
+    measure.recorder.flush()
 
     rollups.rollup_range(START, START + 3 * MINUTE)
     counts = services.window_counts(START + 3 * MINUTE, {"all": 3 * MINUTE})["latency"]["all"]
@@ -90,7 +90,7 @@ def _flush_in_a_child(db_settings, minute_ts, n):
         histogram.observe(90 + value * 5)  # 90, 95, 100, 105 …
     batch = Batch()
     batch.histograms[(minute_ts, "ingress", (("outcome", "accepted"), ("synthetic", "0")))] = histogram
-    telemetry.flush_batch(batch)
+    measure.flush_batch(batch)
     connections["default"].close()
     os._exit(0)
 
@@ -117,7 +117,7 @@ def test_flushes_from_several_processes_add_up_through_the_rollups():
 
 def test_recomputing_a_closed_minute_gives_the_same_row():
     ingress(START, [20, 80, 120])
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     event = make_event(received_at=START + timedelta(seconds=5))
     attempt(event, at=START + timedelta(seconds=6), duration_ms=42)
     deliver(event, at=START + timedelta(seconds=7))
@@ -133,18 +133,18 @@ def test_recomputing_a_closed_minute_gives_the_same_row():
 def test_a_flush_that_lands_after_its_minute_closed_is_caught_by_the_next_run(settings):
     settings.SLO_ROLLUP_MINUTES = 5
     ingress(NOW - 2 * MINUTE, [10])
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     rollups.rollup_recent(NOW)
     assert SloMinute.objects.get(minute=NOW - 2 * MINUTE).ingress_count == 1
     ingress(NOW - 2 * MINUTE, [10, 10])  # another worker's flush, a few seconds late
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     rollups.rollup_recent(NOW + MINUTE)
     assert SloMinute.objects.get(minute=NOW - 2 * MINUTE).ingress_count == 3
 
 
 def test_the_open_minute_is_never_rolled_up():
     ingress(NOW, [10])
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     rollups.rollup_recent(NOW + timedelta(seconds=30))
     assert not SloMinute.objects.filter(minute=NOW).exists()
     assert SloMinute.objects.latest("minute").minute == NOW - MINUTE
@@ -165,7 +165,7 @@ def test_4xx_answers_are_left_out_of_latency_and_5xx_count_as_errors():
     ingress(START, [900], outcome="http_500")
     for outcome in ("unauthorized", "bad_request", "too_large", "http_405"):
         ingress(START, [1], outcome=outcome)
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     rollups.rollup_range(START, START + MINUTE)
     row = SloMinute.objects.get(minute=START)
     assert row.ingress_count == 5  # accepted, duplicate and the two 5xx
@@ -218,7 +218,7 @@ def test_synthetic_events_and_answers_are_left_out_unless_asked_for(settings):
     attempt(synthetic, at=START, duration_ms=50)
     make_event(received_at=START)
     ingress(START, [10], synthetic="1")
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     rollups.rollup_range(START, START + MINUTE)
     row = SloMinute.objects.get(minute=START)
     assert (row.received, row.dead_lettered, row.attempts, row.ingress_count) == (1, 0, 0, 0)
@@ -232,7 +232,7 @@ def test_synthetic_events_and_answers_are_left_out_unless_asked_for(settings):
 def test_the_rollup_job_runs_from_the_schedule_registry():
     result = run_job("slo-rollup")
     assert result["minutes"] >= 1
-    from dashboard.models import JobRun
+    from timedify_ops.jobs.models import JobRun
 
     assert JobRun.objects.get(key="slo-rollup").ok is True
 
@@ -250,7 +250,7 @@ def test_real_webhooks_through_the_pipeline_end_up_in_the_rollups(client, target
     assert post_webhook(client, webhook_id="real-0", topic="orders/create").status_code == 200  # duplicate
     assert post_webhook(client, webhook_id="junk", secret="wrong").status_code == 401
     run_queued_tasks()
-    telemetry.recorder.flush()
+    measure.recorder.flush()
 
     from django.utils import timezone
 

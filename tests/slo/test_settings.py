@@ -13,7 +13,6 @@ def test_the_default_slos_start():
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("SLO_LATENCY_THRESHOLD_MS", "120", "SLO_LATENCY_THRESHOLD_MS must be a histogram bucket edge"),
         ("SLO_LATENCY_OBJECTIVE", "95", "SLO_LATENCY_OBJECTIVE must be a fraction between 0 and 1"),
         ("SLO_UPTIME_OBJECTIVE", "1", "SLO_UPTIME_OBJECTIVE must be a fraction between 0 and 1"),
         ("SLO_WINDOW_DAYS", "0", "SLO_WINDOW_DAYS must be at least 1"),

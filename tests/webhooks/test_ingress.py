@@ -159,10 +159,10 @@ def test_no_event_is_kept_when_the_enqueue_fails(client, monkeypatch, settings):
     without the sweeper knowing, and never a 200 for an event that was rolled back."""
     settings.REDIS_URL = None
 
-    def broken_push(pk):
+    def broken_push(func, *args, **options):
         raise DatabaseError("queue table locked")
 
-    monkeypatch.setattr(services, "_push", broken_push)
+    monkeypatch.setattr("timedify_ops.queue.async_task", broken_push)
     response = post_webhook(client, webhook_id="wh-rollback")
     assert response.status_code == 503
     assert not WebhookEvent.objects.filter(webhook_id="wh-rollback").exists()
@@ -206,7 +206,7 @@ def test_with_redis_the_enqueue_waits_for_the_commit(client, settings, monkeypat
     """A Redis worker could otherwise pick the task before the event row is visible."""
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"
     pushed = []
-    monkeypatch.setattr(services, "_push", pushed.append)
+    monkeypatch.setattr("timedify_ops.queue.async_task", lambda func, pk, **options: pushed.append(pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert post_webhook(client, webhook_id="wh-redis").status_code == 200
         assert pushed == []

@@ -6,17 +6,17 @@ import os
 import pytest
 from django.db import connection
 
-from dashboard import telemetry
-from dashboard.models import LatencyMinute, MetricCounter
 from tests.conftest import post_webhook
 from timedify_ops.lib.telemetry import Batch
+from timedify_ops.telemetry import measure
+from timedify_ops.telemetry.models import LatencyMinute, MetricCounter
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def fresh_recorder():
-    telemetry.recorder.flush()
+    measure.recorder.flush()
     LatencyMinute.objects.all().delete()
     MetricCounter.objects.all().delete()
 
@@ -26,7 +26,7 @@ def test_each_ingress_answer_is_timed_and_counted_by_outcome(client, empty_queue
     post_webhook(client, webhook_id="t-1", topic="shop/redact")
     post_webhook(client, webhook_id="t-2", secret="wrong")
     assert not LatencyMinute.objects.exists()  # nothing written on the request path
-    telemetry.recorder.flush()
+    measure.recorder.flush()
 
     rows = {row.labels: row for row in LatencyMinute.objects.filter(series="ingress")}
     assert set(rows) == {
@@ -48,9 +48,9 @@ def test_the_ingress_makes_no_query_for_telemetry(client, empty_queue, django_as
 
 def test_flushes_add_up_instead_of_overwriting():
     for _ in range(3):
-        telemetry.observe("ingress", 42, outcome="accepted", synthetic="0")
-        telemetry.count("webhooks_ingress_total", outcome="accepted", topic="a/b")
-        telemetry.recorder.flush()
+        measure.observe("ingress", 42, outcome="accepted", synthetic="0")
+        measure.count("webhooks_ingress_total", outcome="accepted", topic="a/b")
+        measure.recorder.flush()
     row = LatencyMinute.objects.get(series="ingress")
     assert row.count == 3 and row.sum_ms == 126
     assert row.histogram().fraction_le(50) == 1.0
@@ -73,7 +73,7 @@ def _flush_in_a_child(db_settings, n):
         histogram.observe(80)
     batch.histograms[(0, "ingress", (("outcome", "accepted"),))] = histogram
     batch.counters[("webhooks_ingress_total", (("outcome", "accepted"),))] = n
-    telemetry.flush_batch(batch)
+    measure.flush_batch(batch)
     connections["default"].close()
     os._exit(0)
 

@@ -17,7 +17,7 @@ def test_it_redelivers_an_event_whose_worker_died_mid_delivery(client, target, e
     post_webhook(client, webhook_id="wh-orphan")
     queued_tasks()  # the worker took the task …
     event = WebhookEvent.objects.get(webhook_id="wh-orphan")
-    assert services.claim_event(event.pk)  # … claimed the event, and was killed.
+    assert WebhookEvent.objects.claim_delivery(event.pk)  # … claimed the event, and was killed.
 
     assert services.sweep_stale_events() == {"requeued": 0}  # the lease is still running
     WebhookEvent.objects.filter(pk=event.pk).update(lease_until=timezone.now() - timedelta(seconds=1))

@@ -2,13 +2,19 @@
 
 Every reader names the variable in its error, so a misconfigured machine stops
 at start-up with a message an operator can act on (settings.py is the consumer).
+The readers check the format of a value; whether a value makes sense for a room
+(a probe name that is free, an SLO threshold that is a histogram edge) is that
+room's system check.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from urllib.parse import urlsplit
+
+from timedify_ops.lib.durations import parse_duration
 
 
 class ConfigError(Exception):
@@ -16,6 +22,8 @@ class ConfigError(Exception):
 
 
 _MISSING = object()
+# A reader's default that says "required": `env.url("X", default=dev_value if DEBUG else REQUIRED)`.
+REQUIRED = _MISSING
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -51,6 +59,10 @@ class Env:
             return default
         return value
 
+    @staticmethod
+    def _not_set(name: str, hint: str) -> ConfigError:
+        return ConfigError(f"{name} is not set" + (f" ({hint})" if hint else ""))
+
     def bool(self, name: str, default: bool = False) -> bool:
         value = self.raw(name)
         if value is None:
@@ -62,7 +74,7 @@ class Env:
             return False
         raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {value!r})")
 
-    def int(self, name: str, default=_MISSING, *, minimum: int | None = None) -> int:
+    def int(self, name: str, default=_MISSING, *, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self.raw(name)
         if value is None:
             if default is _MISSING:
@@ -74,6 +86,8 @@ class Env:
             raise ConfigError(f"{name} must be a whole number (got {value!r})") from None
         if minimum is not None and number < minimum:
             raise ConfigError(f"{name} must be at least {minimum} (got {number})")
+        if maximum is not None and number > maximum:
+            raise ConfigError(f"{name} must be at most {maximum} (got {number})")
         return number
 
     def float(self, name: str, default=_MISSING, *, minimum: float | None = None) -> float:
@@ -90,11 +104,37 @@ class Env:
             raise ConfigError(f"{name} must be at least {minimum} (got {number})")
         return number
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def fraction(self, name: str, default: float) -> float:
+        """A share strictly between 0 and 1 (an SLO objective)."""
+        number = self.float(name, default=default)
+        if not 0 < number < 1:
+            raise ConfigError(f"{name} must be a fraction between 0 and 1, e.g. 0.995 (got {number})")
+        return number
+
+    def duration(self, name: str, default: str) -> timedelta:
+        """`90m`, `24h`, `7d`; a bare number is hours."""
+        try:
+            return parse_duration(self.str(name, default=default))
+        except ValueError as error:
+            raise ConfigError(f"{name}: {error}") from None
+
+    def list(self, name: str, default=None, *, hint: str = "") -> list[str]:
+        """Comma-separated values; with default REQUIRED, at least one."""
         value = self.raw(name)
-        if value is None:
+        items = [item.strip() for item in value.split(",") if item.strip()] if value is not None else []
+        if not items:
+            if default is _MISSING:
+                raise self._not_set(name, hint)
             return list(default or [])
-        return [item.strip() for item in value.split(",") if item.strip()]
+        return items
+
+    def emails(self, name: str) -> list[str]:
+        """Comma-separated e-mail addresses (none when unset)."""
+        addresses = self.list(name)
+        for address in addresses:
+            if "@" not in address.strip("@"):
+                raise ConfigError(f"{name}: {address!r} is not an e-mail address")
+        return addresses
 
     def secret(self, name: str, default=_MISSING, *, min_length: int = 16) -> str:
         value = self.raw(name)
@@ -106,13 +146,25 @@ class Env:
             raise ConfigError(f"{name} is too short: at least {min_length} characters are required")
         return value
 
-    def url(self, name: str, default=_MISSING, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    def url(
+        self,
+        name: str,
+        default=_MISSING,
+        *,
+        schemes: tuple[str, ...] = ("http", "https"),
+        hint: str = "",
+        fill: Mapping[str, str] | None = None,
+    ) -> str:
+        """An absolute URL; `fill` stands in for placeholders while checking (`{shop}` → a shop domain)."""
         value = self.raw(name)
         if value is None:
             if default is _MISSING:
-                raise ConfigError(f"{name} is not set")
+                raise self._not_set(name, hint)
             return default
-        check_url(name, value, schemes)
+        checked = value
+        for placeholder, example in (fill or {}).items():
+            checked = checked.replace(placeholder, example)
+        check_url(name, checked, schemes)
         return value
 
     def mapping(self, name: str) -> dict[str, str]:
@@ -130,6 +182,25 @@ class Env:
                 raise ConfigError(f"{name} must look like key=value,key2=value2 (bad item {item!r})")
             result[key.strip()] = val.strip()
         return result
+
+    def url_mapping(self, name: str) -> dict[str, str]:
+        """`key=https://…,key2=https://…`: every value an absolute http/https URL."""
+        mapping = self.mapping(name)
+        for key, url in mapping.items():
+            check_url(f"{name}[{key}]", url)
+        return mapping
+
+    def number_mapping(self, name: str) -> dict[str, float]:
+        """`key=50,key2=2.5`: every value a number, none negative."""
+        numbers = {}
+        for key, raw in self.mapping(name).items():
+            try:
+                numbers[key] = float(raw)
+            except ValueError:
+                raise ConfigError(f"{name}[{key}] must be a number (got {raw!r})") from None
+            if numbers[key] < 0:
+                raise ConfigError(f"{name}[{key}] must not be negative (got {raw!r})")
+        return numbers
 
 
 def check_url(name: str, value: str, schemes: tuple[str, ...] = ("http", "https")) -> str:

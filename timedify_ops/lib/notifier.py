@@ -1,4 +1,5 @@
-"""Sending alert notifications: message text, channel payloads, and tries within a retry budget.
+"""Sending notifications (alerts, tests, the daily SLO report): message text, channel payloads,
+and tries within a retry budget.
 
 Django-free (dashboard.alerts.notify is the consumer: it picks the channels from settings
 and records every send as a Notification row).
@@ -21,7 +22,7 @@ EVENT_WORDS = {"fire": "FIRING", "repeat": "STILL FIRING", "resolve": "RESOLVED"
 class Message:
     """One notification, whatever the channel."""
 
-    event: str  # fire | repeat | resolve | test
+    event: str  # fire | repeat | resolve | test | report
     rule: str
     title: str
     severity: str = "warning"
@@ -35,6 +36,8 @@ class Message:
     acknowledged_by: str = ""
     alert_id: int | None = None
     url: str | None = None
+    # The detail is a table meant for a fixed-width font (the SLO report): Slack shows it as code.
+    monospace: bool = False
 
     @property
     def subject(self) -> str:
@@ -67,6 +70,8 @@ def format_number(value: float) -> str:
 
 def slack_payload(message: Message) -> dict:
     """A Slack incoming webhook takes `{"text": …}` (mrkdwn; plain text reads fine)."""
+    if message.monospace:
+        return {"text": f"*{message.subject}*\n```{message.detail}```" + (f"\n{message.url}" if message.url else "")}
     return {"text": message.text()}
 
 
@@ -115,22 +120,10 @@ class SendResult:
     tries: list[Try] = field(default_factory=list)
 
 
-def with_budget(attempt: Callable[[], Try], budget: RetryBudget, *, sleep=time.sleep) -> SendResult:
-    """Call `attempt` until it succeeds, fails for good, or the budget is spent.
-
-    1. one try; ok → done;
-    2. not retryable → stop with its error;
-    3. otherwise wait (backoff; Retry-After may lengthen it) and try again, at most budget.retries times.
-    """
+def send(attempt: Callable[[], Try], budget: RetryBudget, *, sleep=time.sleep) -> SendResult:
+    """Try `attempt` within the budget (RetryBudget.run); the last try says how it ended."""
     started = time.perf_counter()
-    tries: list[Try] = []
-    for number in range(1, budget.max_attempts + 1):
-        if number > 1:
-            sleep(budget.delay_s(number - 1, tries[-1].retry_after_s))
-        outcome = attempt()
-        tries.append(outcome)
-        if outcome.ok or not outcome.retryable:
-            break
+    tries = budget.run(lambda _number: attempt(), sleep=sleep)
     last = tries[-1]
     return SendResult(
         ok=last.ok,
@@ -178,7 +171,7 @@ def post_json(
         headers={"User-Agent": "timedify-ops/1 (alerts)"},
     )
     try:
-        return with_budget(lambda: post_json_once(client, url, payload), budget, sleep=sleep)
+        return send(lambda: post_json_once(client, url, payload), budget, sleep=sleep)
     finally:
         if own:
             client.close()

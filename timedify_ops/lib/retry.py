@@ -1,4 +1,5 @@
-"""The retry budget shared by webhook delivery, notifications and the Admin API client.
+"""The retry budget and the one retry loop, shared by webhook delivery, notifications and the
+Admin API client.
 
 Defaults follow the checklist: exponential backoff 300 ms → 600 → 1200 → 2400 ms,
 four retries (five attempts in all). Jitter may only lengthen a wait, never
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol, TypeVar
 
 RETRYABLE_STATUS = frozenset({408, 429})
 
@@ -20,6 +24,22 @@ RETRYABLE_STATUS = frozenset({408, 429})
 # own `retry_after_cap_s` (seconds); a longer Retry-After is the caller's cue to reschedule the work
 # for then instead of retrying early (`RetryBudget.waits_for`), and this ceiling bounds how far out.
 RETRY_AFTER_CEILING_S = 3600.0
+
+
+class Outcome(Protocol):
+    """What one try tells the loop."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def retryable(self) -> bool: ...
+
+    @property
+    def retry_after_s(self) -> float | None: ...  # a server's hint (Retry-After, a throttle)
+
+
+T = TypeVar("T", bound=Outcome)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,27 @@ class RetryBudget:
             for n in range(1, self.retries + 1)
         )
         return waits + self.max_attempts * attempt_timeout_s
+
+    def run(
+        self, try_once: Callable[[int], T], *, sleep: Callable[[float], None] = time.sleep, rng=random.random
+    ) -> list[T]:
+        """The retry loop: try until one try is ok, one fails for good, or the budget is spent.
+
+        1. call try_once(1); an outcome that is ok, or not retryable, ends the run;
+        2. otherwise wait delay_s(n, its retry_after_s) and call try_once(n + 1), at most
+           `retries` more times.
+        Returns every outcome, oldest first (the last is what the run ended with). try_once may
+        raise to stop at once, e.g. on an answer that must not be retried or recorded as a try.
+        """
+        outcomes: list[T] = []
+        for number in range(1, self.max_attempts + 1):
+            if outcomes:
+                sleep(self.delay_s(number - 1, outcomes[-1].retry_after_s, rng=rng))
+            outcome = try_once(number)
+            outcomes.append(outcome)
+            if outcome.ok or not outcome.retryable:
+                break
+        return outcomes
 
 
 def is_retryable_status(status: int) -> bool:

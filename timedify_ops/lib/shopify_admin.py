@@ -43,6 +43,12 @@ class AdminAPIError(Exception):
 class Unauthorized(AdminAPIError):
     """401: the access token is invalid or revoked. Never retried."""
 
+    @classmethod
+    def from_shop(cls, shop: str, *, attempts: int = 1) -> Unauthorized:
+        return cls(
+            f"401 Unauthorized from {shop}: the access token is invalid or revoked", status_code=401, attempts=attempts
+        )
+
 
 class RetryBudgetSpent(AdminAPIError):
     """Every attempt failed with a retryable answer (network, 5xx, 429, THROTTLED)."""
@@ -168,10 +174,29 @@ def _throttled_errors(body: Any) -> bool:
 
 
 @dataclass
-class _Retry:
-    reason: str
-    status_code: int | None
-    wait_hint_s: float | None = None
+class _Try:
+    """One try (RetryBudget.run): what it returned, or why another try may do better. An answer
+    that retrying cannot fix raises inside the try instead."""
+
+    reason: str = ""
+    status_code: int | None = None
+    retry_after_s: float | None = None  # Retry-After, or the time a GraphQL bucket needs
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+    retryable = True
+
+
+def _spent(what: str, tries: list[_Try]) -> RetryBudgetSpent:
+    last, attempts = tries[-1], len(tries)
+    return RetryBudgetSpent(
+        f"{what}{last.reason} after {attempts} attempt{'s' if attempts != 1 else ''} (retry budget spent)",
+        status_code=last.status_code,
+        attempts=attempts,
+    )
 
 
 @dataclass
@@ -235,12 +260,12 @@ class AdminClient:
         url = f"{self.base_url}/admin/api/{self.api_version}/{path}"
         return self._send(method.upper(), url, params=params, json_body=json_body)
 
-    # ------------------------------------------------------------------ the retry loop
+    # ------------------------------------------------------------------ sending within the budget
 
     def _send(
         self, method: str, url: str, *, params: dict | None = None, json_body: Any = None, graphql: bool = False
     ) -> AdminResponse:
-        """Send within the retry budget.
+        """Send within the retry budget (RetryBudget.run).
 
         1. send; a network error or timeout is retryable;
         2. 401 → on_unauthorized(), raise Unauthorized;
@@ -251,57 +276,46 @@ class AdminClient:
            after the last try raise RetryBudgetSpent naming the last failure.
         """
         headers = {"X-Shopify-Access-Token": self.access_token, "Accept": "application/json"}
-        last: _Retry | None = None
-        for attempt in range(1, self.budget.max_attempts + 1):
-            if last is not None:
-                self.sleep(self.budget.delay_s(attempt - 1, last.wait_hint_s))
+
+        def try_once(attempt: int) -> _Try:
             try:
                 response = self._client().request(method, url, params=params, json=json_body, headers=headers)
             except httpx.TimeoutException as error:
-                last = _Retry(f"timeout ({type(error).__name__})", None)
-                continue
+                return _Try(f"timeout ({type(error).__name__})")
             except httpx.HTTPError as error:
-                last = _Retry(f"network error ({type(error).__name__})", None)
-                continue
-
+                return _Try(f"network error ({type(error).__name__})")
             status = response.status_code
             body = _json(response)
             throttle = ThrottleStatus.from_extensions(body.get("extensions")) if isinstance(body, dict) else None
             if status == 401:
                 if self.on_unauthorized is not None:
                     self.on_unauthorized()
-                raise Unauthorized(
-                    f"401 Unauthorized from {self.shop}: the access token is invalid or revoked",
-                    status_code=401,
-                    attempts=attempt,
-                )
+                raise Unauthorized.from_shop(self.shop, attempts=attempt)
             if status == 429:
                 hint = parse_retry_after(response.headers.get("Retry-After"))
                 if hint is None and throttle is not None:
                     hint = throttle.wait_s()
-                last = _Retry("HTTP 429 (rate limited)", 429, hint)
-                continue
+                return _Try("HTTP 429 (rate limited)", 429, hint)
             if 500 <= status <= 599:
-                last = _Retry(f"HTTP {status}", status)
-                continue
+                return _Try(f"HTTP {status}", status)
             if graphql and status == 200 and _throttled_errors(body):
-                last = _Retry("GraphQL THROTTLED", 200, throttle.wait_s() if throttle else None)
-                continue
+                return _Try("GraphQL THROTTLED", 200, throttle.wait_s() if throttle else None)
             if not 200 <= status <= 299:
                 raise AdminAPIError(
                     f"HTTP {status} from {self.shop} {method} {url.split('/admin/', 1)[-1]}: {_excerpt(response)}",
                     status_code=status,
                     attempts=attempt,
                 )
-            return AdminResponse(
-                status_code=status, headers=response.headers, body=body, attempts=attempt, throttle=throttle
+            return _Try(
+                result=AdminResponse(
+                    status_code=status, headers=response.headers, body=body, attempts=attempt, throttle=throttle
+                )
             )
-        attempts = self.budget.max_attempts
-        raise RetryBudgetSpent(
-            f"{last.reason} after {attempts} attempt{'s' if attempts != 1 else ''} (retry budget spent)",
-            status_code=last.status_code,
-            attempts=attempts,
-        )
+
+        tries = self.budget.run(try_once, sleep=self.sleep)
+        if tries[-1].ok:
+            return tries[-1].result
+        raise _spent("", tries)
 
     def close(self) -> None:
         if self.http is not None:
@@ -336,39 +350,34 @@ def refresh_access_token(
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
     }
-    last: _Retry | None = None
+
+    def try_once(attempt: int) -> _Try:
+        try:
+            response = client.post(url, json=payload, headers={"Accept": "application/json"})
+        except httpx.HTTPError as error:
+            return _Try(f"network error ({type(error).__name__})")
+        status = response.status_code
+        if status == 429:
+            return _Try("HTTP 429 (rate limited)", 429, parse_retry_after(response.headers.get("Retry-After")))
+        if 500 <= status <= 599:
+            return _Try(f"HTTP {status}", status)
+        body = _json(response)
+        if not 200 <= status <= 299:
+            reason = ""
+            if isinstance(body, dict):
+                reason = " ".join(str(body.get(key) or "") for key in ("error", "error_description")).strip()
+            raise TokenRefreshError(
+                f"the token refresh for {shop} was refused: HTTP {status} {reason}".strip()[:500],
+                status_code=status,
+                attempts=attempt,
+            )
+        return _Try(result=TokenGrant.from_json(body))
+
     try:
-        for attempt in range(1, budget.max_attempts + 1):
-            if last is not None:
-                sleep(budget.delay_s(attempt - 1, last.wait_hint_s))
-            try:
-                response = client.post(url, json=payload, headers={"Accept": "application/json"})
-            except httpx.HTTPError as error:
-                last = _Retry(f"network error ({type(error).__name__})", None)
-                continue
-            status = response.status_code
-            if status == 429:
-                last = _Retry("HTTP 429 (rate limited)", 429, parse_retry_after(response.headers.get("Retry-After")))
-                continue
-            if 500 <= status <= 599:
-                last = _Retry(f"HTTP {status}", status)
-                continue
-            body = _json(response)
-            if not 200 <= status <= 299:
-                reason = ""
-                if isinstance(body, dict):
-                    reason = " ".join(str(body.get(key) or "") for key in ("error", "error_description")).strip()
-                raise TokenRefreshError(
-                    f"the token refresh for {shop} was refused: HTTP {status} {reason}".strip()[:500],
-                    status_code=status,
-                    attempts=attempt,
-                )
-            return TokenGrant.from_json(body)
+        tries = budget.run(try_once, sleep=sleep)
     finally:
         if http is None:
             client.close()
-    raise RetryBudgetSpent(
-        f"token refresh for {shop}: {last.reason} after {budget.max_attempts} attempts (retry budget spent)",
-        status_code=last.status_code,
-        attempts=budget.max_attempts,
-    )
+    if tries[-1].ok:
+        return tries[-1].result
+    raise _spent(f"token refresh for {shop}: ", tries)

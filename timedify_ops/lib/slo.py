@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-# Burn-rate windows in minutes, shortest first; the keys are what pages and issue 7 show.
+# Burn-rate windows in minutes, shortest first; the keys are what the pages and the alert rules show.
 WINDOWS: dict[str, int] = {"5m": 5, "30m": 30, "1h": 60, "6h": 360, "3d": 3 * 24 * 60}
 
 OK, TICKET, PAGE = "ok", "ticket", "page"

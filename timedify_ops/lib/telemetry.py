@@ -1,22 +1,22 @@
 """Per-process measurement without a database write on the request path.
 
 A Recorder keeps per-minute histograms and counters in memory and hands them, in one batch,
-to a flush callback: from a background thread every `interval` seconds, and at exit. Each
-gunicorn worker (and each django-q2 worker) has its own Recorder; the callback's upsert adds
-counts, so any number of processes sum correctly. The most a crash can lose is what one
-process gathered since its last flush (`interval` seconds).
+to a flush callback, from the background flusher (timedify_ops.lib.flusher): every `interval`
+seconds, and when the process ends (a django-q2 worker's os._exit() included). Each gunicorn
+worker (and each django-q2 worker) records its own figures, and a forked child drops what it
+inherited; the callback's upsert adds counts, so any number of processes sum correctly. The most
+a crash can lose is what one process gathered since its last flush (`interval` seconds).
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from timedify_ops.lib.flusher import BackgroundFlusher
 from timedify_ops.lib.histogram import Histogram
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,16 @@ class Batch:
 class Recorder:
     def __init__(self, flush: Callable[[Batch], None], interval: float = 5.0, clock=time.time):
         self._flush_callback = flush
-        self.interval = interval
         self._clock = clock
         self._lock = threading.Lock()
         self._batch = Batch()
-        self._pid: int | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self.flusher = BackgroundFlusher(
+            self.flush, interval=interval, name="telemetry-flush", after_fork=self._forget_inherited
+        )
+
+    @property
+    def interval(self) -> float:
+        return self.flusher.interval
 
     # -- recording (called on the hot path: memory only)
 
@@ -50,17 +53,17 @@ class Recorder:
         minute = int((at if at is not None else self._clock()) // 60 * 60)
         key = (minute, series, labels)
         with self._lock:
-            self._ensure_thread()
             histogram = self._batch.histograms.get(key)
             if histogram is None:
                 histogram = self._batch.histograms[key] = Histogram()
             histogram.observe(value_ms)
+        self.flusher.ensure_running()
 
     def count(self, name: str, labels: tuple = (), value: float = 1) -> None:
         key = (name, labels)
         with self._lock:
-            self._ensure_thread()
             self._batch.counters[key] = self._batch.counters.get(key, 0) + value
+        self.flusher.ensure_running()
 
     # -- flushing
 
@@ -86,23 +89,12 @@ class Recorder:
         for key, value in batch.counters.items():
             self._batch.counters[key] = self._batch.counters.get(key, 0) + value
 
-    def _ensure_thread(self) -> None:
-        # After a fork (gunicorn or django-q2 workers) the parent's thread is gone: start our own.
-        pid = os.getpid()
-        if self._pid == pid and self._thread is not None and self._thread.is_alive():
-            return
-        if self.interval <= 0:
-            return
-        self._pid = pid
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="telemetry-flush", daemon=True)
-        self._thread.start()
-        atexit.register(self.flush)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.flush()
+    def _forget_inherited(self) -> None:
+        """In a forked child: the parent flushes what it gathered; this process starts empty."""
+        self._lock = threading.Lock()
+        self._batch = Batch()
 
     def stop(self) -> None:
-        self._stop.set()
+        """No more background flushes in this process; what is gathered is flushed now."""
+        self.flusher.stop()
         self.flush()

@@ -18,8 +18,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from deadletters import filters, services
+from deadletters import filters
 from deadletters.models import BulkAction, DeadLetter
+from deadletters.services import bulk as bulk_actions
+from deadletters.services import letter as letters
+from deadletters.services import sweeps
 from timedify_ops.lib.durations import parse_duration
 
 
@@ -128,7 +131,7 @@ class Command(BaseCommand):
         rows = list(
             filters.apply(params)
             .queryset.select_related("event")
-            .only(*services.LIST_FIELDS)
+            .only(*filters.LIST_FIELDS)
             .order_by("-created_at", "-pk")[: options["limit"] + 1]
         )
         self.stdout.write(f"dead letters ({filters.describe(params)}), newest first:")
@@ -136,9 +139,9 @@ class Command(BaseCommand):
 
     def replay(self, ids: list[int], *, dry_run: bool) -> None:
         failures = 0
-        letters = DeadLetter.objects.in_bulk(ids)
+        found = DeadLetter.objects.in_bulk(ids)
         for pk in ids:
-            letter = letters.get(pk)
+            letter = found.get(pk)
             if letter is None:
                 self.stderr.write(f"{pk}: no such dead letter")
                 failures += 1
@@ -147,7 +150,7 @@ class Command(BaseCommand):
                 verdict = "would replay" if letter.is_replayable else f"would skip: it is {letter.status}"
                 self.stdout.write(f"{pk}: {verdict} ({letter.topic}, {letter.shop_domain})")
                 continue
-            result = services.replay_now(pk, actor=self.actor)
+            result = letters.replay_now(pk, actor=self.actor)
             (self.stdout if result.ok else self.stderr).write(f"{pk}: {result.message}")
             failures += 0 if result.ok else 1
         if failures:
@@ -155,8 +158,8 @@ class Command(BaseCommand):
 
     def replay_all(self, options) -> None:
         params = self._params(options, default_status=filters.ANY)
-        preview = services.preview_bulk(BulkAction.Kind.REPLAY, params=params)
-        how_many = str(preview.count) if preview.count is not None else f"more than {services.COUNT_CAP}"
+        preview = bulk_actions.preview_bulk(BulkAction.Kind.REPLAY, params=params)
+        how_many = str(preview.count) if preview.count is not None else f"more than {filters.COUNT_CAP}"
         if preview.empty:
             self.stdout.write(f"nothing to replay ({filters.describe(params)}: no open or failed dead letters)")
             return
@@ -166,7 +169,7 @@ class Command(BaseCommand):
             )
             self._table(preview.sample[: options["limit"]], more=False)
             return
-        bulk = services.start_bulk(
+        bulk = bulk_actions.start_bulk(
             BulkAction.Kind.REPLAY,
             actor=self.actor,
             params=params,
@@ -185,9 +188,9 @@ class Command(BaseCommand):
                 (self.stdout if result.ok else self.stderr).write(f"{pk}: {result.message}")
 
         try:
-            services.run_bulk(bulk.pk, str(bulk.runner_token), inline=True, on_item=report)
+            bulk_actions.run_bulk(bulk.pk, str(bulk.runner_token), inline=True, on_item=report)
         except KeyboardInterrupt:
-            services.stop_inline_bulk(bulk.pk, actor=self.actor)
+            bulk_actions.stop_inline_bulk(bulk.pk, actor=self.actor)
             raise CommandError(f"interrupted; bulk replay {bulk.pk} stopped", returncode=1) from None
         bulk.refresh_from_db()
         self.stdout.write(f"bulk replay {bulk.pk} {bulk.status}: {bulk.summary}")
@@ -196,7 +199,7 @@ class Command(BaseCommand):
 
     def cleanup(self, *, dry_run: bool) -> None:
         grace = settings.DEADLETTER_REPLAYED_GRACE
-        count = services.cleanup_replayed(grace, dry_run, actor=self.actor)
+        count = sweeps.cleanup_replayed(grace, dry_run, actor=self.actor)
         hours = grace / timedelta(hours=1)
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(f"{verb} {count} dead letters replayed more than {hours:g} h ago")

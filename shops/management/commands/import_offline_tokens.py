@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
+from psycopg.rows import dict_row
 
-from dashboard.audit import record_audit
 from shops import crypto, services
 from shops.models import Shop
+from timedify_ops.audit.services import record_audit
 
 # The template's prisma/schema.prisma `model Session`; the refresh columns came with expiring
 # offline tokens and may be missing from older databases.
@@ -52,9 +54,6 @@ def rows_from_database(url: str) -> tuple[list[dict], int]:
     """The offline sessions, and how many online ones were left out."""
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
-        import psycopg
-        from psycopg.rows import dict_row
-
         with psycopg.connect(url, row_factory=dict_row) as connection:
             columns = {
                 row["column_name"]

@@ -1,0 +1,1 @@
+"""Background jobs: the schedule registry, JobRun, run now / pause / resume, sync_schedules."""
