@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.health.models import ProbeState
+from dashboard.logs.ingest import insert_rows
+from dashboard.logs.records import LogRow, datetime_to_ns
 from tests.alerts.conftest import make_dead_letters, on_schedule
 
 pytestmark = pytest.mark.django_db
@@ -140,11 +143,6 @@ def test_it_runs_as_a_real_process_with_the_exit_status_cron_and_ci_read():
 
 
 def app_lines(*messages: str, minutes_ago: float = 1, provider: str = "app") -> None:
-    from datetime import timedelta
-
-    from dashboard.logs.ingest import insert_rows
-    from dashboard.logs.records import LogRow, datetime_to_ns
-
     when = timezone.now() - timedelta(minutes=minutes_ago)
     insert_rows(
         [
@@ -195,7 +193,5 @@ def test_any_ignores_the_rules_thresholds(quiet, settings):
 
 
 def test_since_without_any_is_refused(db):
-    from django.core.management import CommandError
-
     with pytest.raises(CommandError, match="--since goes with --any"):
         call_command("alerting_check", "--since", "5m", stdout=StringIO())
