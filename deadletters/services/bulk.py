@@ -169,9 +169,11 @@ def start_bulk(
 def cancel_bulk(bulk_id: int, *, user) -> bool:
     """Ask the runner to stop before its next item; replays already handed out still finish."""
     name = letter.actor_name(user)[:150]
-    if BulkAction.objects.cancel_queued(bulk_id, name):
-        BulkAction.objects.get(pk=bulk_id).write_summary()
-    elif not BulkAction.objects.request_cancel(bulk_id, name):
+    with transaction.atomic():  # the page never shows a cancelled action without its summary
+        cancelled = BulkAction.objects.cancel_queued(bulk_id, name)
+        if cancelled:
+            BulkAction.objects.get(pk=bulk_id).write_summary()
+    if not cancelled and not BulkAction.objects.request_cancel(bulk_id, name):
         return False
     bulk = BulkAction.objects.get(pk=bulk_id)
     record_audit(
@@ -195,10 +197,11 @@ def stop_inline_bulk(bulk_id: int, *, actor) -> None:
 def finish_if_settled(bulk_id: int, *, force: bool = False) -> bool:
     """done/cancelled once the dispatch is complete and every item has an outcome (BulkAction.objects.
     finish_if_settled); the one run that finishes it writes the summary and says so."""
-    if not BulkAction.objects.finish_if_settled(bulk_id, force=force):
-        return False
-    bulk = BulkAction.objects.get(pk=bulk_id)
-    bulk.write_summary()
+    with transaction.atomic():  # finished and summarised at once: the progress page never sees one alone
+        if not BulkAction.objects.finish_if_settled(bulk_id, force=force):
+            return False
+        bulk = BulkAction.objects.get(pk=bulk_id)
+        bulk.write_summary()
     events_log.info("bulk %s %s %s: %s", bulk.kind, bulk_id, bulk.status, bulk.summary)
     return True
 
@@ -251,8 +254,9 @@ def run_bulk(
         else:
             complete = _delete_items(bulk, deadline, span_s, clock)
     except Exception as error:
-        BulkAction.objects.fail(bulk_id, f"{type(error).__name__}: {error}"[:2000])
-        BulkAction.objects.get(pk=bulk_id).write_summary()
+        with transaction.atomic():
+            BulkAction.objects.fail(bulk_id, f"{type(error).__name__}: {error}"[:2000])
+            BulkAction.objects.get(pk=bulk_id).write_summary()
         events_log.exception("bulk %s failed", bulk_id)
         raise
     if not complete:

@@ -53,9 +53,11 @@ def sweep_stuck(batch: int = 500) -> dict[str, int]:
                     finished.summary += f" ({bulk.outstanding} never reported back)"
                     finished.save(update_fields=["summary"])
         elif bulk.inline:
-            if BulkAction.objects.fail_abandoned(bulk.pk, now):
-                BulkAction.objects.get(pk=bulk.pk).write_summary()
-                closed += 1
+            with transaction.atomic():
+                abandoned = BulkAction.objects.fail_abandoned(bulk.pk, now)
+                if abandoned:
+                    BulkAction.objects.get(pk=bulk.pk).write_summary()
+            closed += abandoned
         else:
             with transaction.atomic():
                 token = BulkAction.objects.resume_expired(bulk.pk, now, settings.DEADLETTER_REPLAY_LEASE_SECONDS)
