@@ -68,7 +68,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 # The operating documents shown inside the app; links between them are rewritten to their pages.
-DOCUMENTS = {"runbook": ("RUNBOOK.md", "Runbook"), "cron-jobs": ("CRON_JOBS.md", "Schedules and cron jobs")}
+DOCUMENTS = {
+    "runbook": ("RUNBOOK.md", "Runbook"),
+    "cron-jobs": ("CRON_JOBS.md", "Schedules and cron jobs"),
+    "backups": ("BACKUPS.md", "Backups and restores"),
+    "secrets": ("SECRETS.md", "Secrets"),
+}
 
 
 @require_GET

@@ -57,6 +57,19 @@ def decrypt(value: str) -> str:
         ) from None
 
 
+def readable(value: str) -> bool:
+    """Whether a stored token decrypts with the configured keys (False without any key)."""
+    if not value:
+        return True
+    if not settings.TOKEN_ENCRYPTION_KEY:
+        return False
+    try:
+        cipher().decrypt(value.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):
+        return False
+    return True
+
+
 def needs_rotation(value: str) -> bool:
     """True when `value` does not decrypt under the current key alone (it is under the previous one)."""
     if not value:

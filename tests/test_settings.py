@@ -95,7 +95,6 @@ REFUSED_BY_A_ROOM = [
     ("EXTRA_HTTP_PROBES", "bad name=https://x.example.com/", "probe names are letters, digits, - and _"),
     ("TOKEN_ENCRYPTION_KEY", "not-a-fernet-key", "TOKEN_ENCRYPTION_KEY is not a Fernet key"),
     ("TOKEN_ENCRYPTION_KEY_PREVIOUS", "short", "TOKEN_ENCRYPTION_KEY is not set, but TOKEN_ENCRYPTION_KEY_PREVIOUS is"),
-    ("ALERT_ERROR_PATTERN", "(unclosed", "ALERT_ERROR_PATTERN is not a valid regular expression"),
     ("ALERT_THRESHOLDS", "open-deadletters=5", "ALERT_THRESHOLDS names an unknown alert rule 'open-deadletters'"),
 ]
 

@@ -1,9 +1,7 @@
 """The alerts app's settings checks: overrides must name rules that exist (a typo would silently
-do nothing), the error pattern must compile, and the email channels need one way of encrypting."""
+do nothing), and the email channels need one way of encrypting."""
 
 from __future__ import annotations
-
-import re
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -26,15 +24,6 @@ def check_alert_rule_overrides(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     return errors
-
-
-@register(SETTINGS)
-def check_error_pattern(app_configs=None, **kwargs) -> list[Error]:
-    try:
-        re.compile(settings.ALERT_ERROR_PATTERN)
-    except re.error as error:
-        return [Error(f"ALERT_ERROR_PATTERN is not a valid regular expression ({error})", id="alerts.E002")]
-    return []
 
 
 @register(SETTINGS)

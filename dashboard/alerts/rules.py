@@ -148,16 +148,14 @@ def judge_open_dead_letters(rule: Rule, count: int) -> Evaluation:
 
 
 def error_log_lines(rule: Rule, now: datetime) -> Evaluation:
-    return judge_error_log_lines(
-        rule, sources.count_log_lines(settings.ALERT_ERROR_PATTERN, now - ERROR_LOG_WINDOW, now)
-    )
+    return judge_error_log_lines(rule, sources.count_error_lines(now - ERROR_LOG_WINDOW, now))
 
 
 def judge_error_log_lines(rule: Rule, count: int) -> Evaluation:
     return Evaluation(
         breaching=rule.above(count),
         value=count,
-        detail=f"{_plural(count, 'line')} matching /{settings.ALERT_ERROR_PATTERN}/ in the last 5 minutes",
+        detail=f"{_plural(count, 'error line')} in the last 5 minutes",
     )
 
 
@@ -259,7 +257,7 @@ RULES: list[Rule] = [
     Rule(
         key="error-log-lines",
         title="Error lines in the logs",
-        description="Log lines matching ALERT_ERROR_PATTERN in the last 5 minutes above N.",
+        description="The app's error lines (signatures, 429/5xx statuses, level ≥ error) in the last 5 min above N.",
         category=PATTERN,
         evaluate=error_log_lines,
         default_threshold=20,

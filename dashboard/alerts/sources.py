@@ -45,10 +45,16 @@ def probe_states() -> list[ProbeStatus]:
     ]
 
 
-def count_log_lines(pattern: str, since: datetime, until: datetime) -> int:
-    """Lines whose message matches `pattern` (case-insensitive) in [since, until)."""
-    lines = LogEntry.objects.filter(timestamp__gte=since, timestamp__lt=until).exclude(provider=OWN_EVENTS)
-    return lines.filter(message__iregex=pattern).count()
+def error_lines(since: datetime, until: datetime):
+    """The app's error lines (LogEntry.is_error, the one error-line matcher) logged in [since, until),
+    oldest first; timedify-ops' own events are left out (they have rules of their own). Served by
+    the partial index logentry_error_ts."""
+    lines = LogEntry.objects.filter(is_error=True, timestamp__gte=since, timestamp__lt=until)
+    return lines.exclude(provider=OWN_EVENTS).order_by("timestamp", "id")
+
+
+def count_error_lines(since: datetime, until: datetime) -> int:
+    return error_lines(since, until).count()
 
 
 def slo_statuses(now: datetime | None = None) -> list[SloStatus]:

@@ -169,3 +169,54 @@ class ProbeHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.probe} {self.hour:%Y-%m-%d %H}:00 {self.failures}/{self.checks} failed"
+
+
+class Heartbeat(models.Model):
+    """One outside job that reports in (HEARTBEATS names them; POST /heartbeats/<name>).
+
+    The row holds where the job stands — timedify_ops.lib.heartbeats.state() reads these fields —
+    and is created the first time timedify-ops sees the name (a probe run or a ping), which starts
+    the clock for a job that never reports. Written under a row lock by
+    dashboard.health.heartbeats.record_ping.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_ping_at = models.DateTimeField(null=True, blank=True, help_text="The last end of a run: success or fail.")
+    last_kind = models.CharField(max_length=8, blank=True, default="", help_text="success or fail")
+    last_start_at = models.DateTimeField(null=True, blank=True, help_text="A run started and not reported finished.")
+    last_duration_s = models.FloatField(null=True, blank=True, help_text="From /start to its end, when both came.")
+    pings = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.name}"
+
+
+class HeartbeatPing(models.Model):
+    """One report of an outside job, the last HEARTBEAT_PINGS_KEPT per heartbeat (pruned as they come)."""
+
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "success"
+        START = "start", "start"
+        FAIL = "fail", "fail"
+
+    heartbeat = models.ForeignKey(Heartbeat, on_delete=models.CASCADE, related_name="ping_set")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    duration_s = models.FloatField(null=True, blank=True)
+    body = models.TextField(blank=True, default="", help_text="The first 1,000 characters the job sent (its output).")
+    remote_addr = models.CharField(max_length=64, blank=True, default="")
+    user_agent = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The board's last pings of one heartbeat, and pruning all but the newest.
+            models.Index(fields=["heartbeat", "-at", "-id"], name="heartbeat_ping_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.heartbeat_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -27,17 +27,20 @@ from django_q.brokers import get_broker
 from django_q.models import OrmQ, Schedule
 from django_q.signing import SignedPackage
 
+from dashboard.health import heartbeats
 from dashboard.health.rules import FAIL, OK, WARN
 from deadletters.models import DeadLetter
 from shops.models import Shop
-from shops.services import token_problems
+from shops.services import token_key_check, token_problems
 from timedify_ops.audit.models import AuditEntry
 from timedify_ops.jobs.models import JobRun
 from timedify_ops.jobs.registry import JOBS, RUNNER, get_job
+from timedify_ops.lib import prisma_migrations
 from webhooks.models import WebhookEvent
 
 # The built-in probe names; EXTRA_HTTP_PROBES may not reuse them (dashboard.health.checks).
 BUILTIN = ("app", "database", "migrations", "worker", "backlog", "deadletters", "schedules", "disk", "tokens")
+APP_MIGRATIONS = "app-migrations"  # with APP_DATABASE_URL
 HEARTBEAT_JOB = "worker-heartbeat"
 USER_AGENT = "timedify-ops health probe"
 
@@ -80,6 +83,13 @@ def registry() -> list[Probe]:
         Probe("disk", check_disk, "free space where the embedded database lives"),
         Probe("tokens", check_tokens, "every installed shop has a usable offline token (hourly check)"),
     ]
+    if settings.APP_DATABASE_URL:
+        probes.append(
+            Probe(APP_MIGRATIONS, check_app_migrations, "the app's Prisma migrations: none failed or unfinished")
+        )
+    for name, expectation in settings.HEARTBEATS.items():
+        description = f"heartbeat: an outside job reports to /heartbeats/{name}, {expectation.cadence}"
+        probes.append(Probe(name, partial(heartbeats.check, name), description))
     return probes
 
 
@@ -277,7 +287,11 @@ def judge_deadletters(count: int) -> tuple[str, str]:
 
 
 def check_tokens() -> tuple[str, str]:
-    """Reads what the hourly `check-shop-tokens` job found (no Shopify call here)."""
+    """The configured token keys against the stored tokens (at once: a wrong key fails this run),
+    then what the hourly `check-shop-tokens` job found (no Shopify call here)."""
+    keys = token_key_check()
+    if keys.unreadable:
+        return FAIL, keys.detail
     return judge_tokens(token_problems(), installed=Shop.objects.filter(installed=True).count())
 
 
@@ -289,6 +303,15 @@ def judge_tokens(problems: list[Shop], *, installed: int) -> tuple[str, str]:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
         return FAIL, f"{len(problems)} shop(s) need a new token: {shown}{more}"
     return OK, f"{installed} installed shop(s), every token usable"
+
+
+# --------------------------------------------------------------------------- the app's migrations
+
+
+def check_app_migrations() -> tuple[str, str]:
+    """The checklist's `prisma migrate status`: the app's `_prisma_migrations`, read-only."""
+    status = prisma_migrations.check(settings.APP_DATABASE_URL, timeout_s=settings.HEALTH_HTTP_TIMEOUT_S)
+    return (OK if status.ok else FAIL), status.detail
 
 
 # --------------------------------------------------------------------------- schedules

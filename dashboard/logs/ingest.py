@@ -52,6 +52,7 @@ COLUMNS = (
     "message",
     "topic",
     "extra",
+    "is_error",
 )
 
 # Every writer of LogEntry takes this transaction-level advisory lock before its first insert,
@@ -269,6 +270,7 @@ def copy_values(row: LogRow) -> tuple:
         row.message,
         row.topic,
         json.dumps(row.extra, ensure_ascii=False) if row.extra else "{}",
+        row.is_error,
     )
 
 
@@ -289,6 +291,7 @@ def _bulk_create(rows: list[LogRow], using: str) -> None:
                 message=row.message,
                 topic=row.topic,
                 extra=row.extra,
+                is_error=row.is_error,
             )
             for row in rows
         ],

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from timedify_ops.lib import errorlines
 from timedify_ops.lib.topics import DEFAULT_TOPICS
 
 DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
@@ -84,13 +85,12 @@ def level_label(level: int) -> str:
 
 
 # Where a level is written inside a message: `level=error`, `"level":"error"`, an upper-case
-# level word (`ERROR:`, `[WARN]`, `… ERROR sink{…}`), a Python traceback, and the team's two
-# known error signatures (the "Errors" preset's `webhook error` and `prisma … error`).
+# level word (`ERROR:`, `[WARN]`, `… ERROR sink{…}`), a Python traceback, and the team's known
+# error signatures (timedify_ops.lib.errorlines: `webhook error`, Prisma's errors).
 # This runs for every ingested line: the patterns start with literals (the regex engine skips
 # ahead to them) and the keyed and signature ones only run when a cheap substring test passes.
 _MESSAGE_LEVEL_KEYED = re.compile(r"""level"?\s*[=:]\s*"?([a-zA-Z]+)""", re.I)
 _MESSAGE_LEVEL_WORD = re.compile(r"(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRITICAL|PANIC)(?![\w-])")
-_MESSAGE_ERROR_SIGNATURE = re.compile(r"webhook error|prisma.*error", re.I)
 _LEVEL_SCAN_CHARS = 200
 
 
@@ -109,8 +109,7 @@ def message_level(message: str) -> int | None:
         if start and (head[start - 1].isalnum() or head[start - 1] in "_-"):
             continue  # "MYERROR", "X-ERROR" are not level words
         return _LEVEL_NAMES[word.group().lower()]
-    lowered = head.lower()
-    if ("error" in lowered and _MESSAGE_ERROR_SIGNATURE.search(head)) or head.startswith("Traceback (most recent"):
+    if head.startswith("Traceback (most recent") or errorlines.signature(head):
         return ERROR
     return None
 
@@ -353,6 +352,13 @@ class LogRow:
     host: str = ""
     topic: str = ""
     extra: dict = field(default_factory=dict)
+    # The one definition of an error line (timedify_ops.lib.errorlines), decided once, at ingest:
+    # the "Errors" preset, logs_watch --errors, the alert rule and alerting_check --any read it.
+    is_error: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.is_error is None:
+            self.is_error = errorlines.is_error(self.message, level=self.level, fields=self.extra)
 
     @property
     def timestamp(self) -> datetime:

@@ -21,10 +21,24 @@ from django.db.models import Max, QuerySet
 
 from dashboard.logs import records
 from dashboard.logs.models import LogEntry
+from timedify_ops.lib import errorlines
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    pattern: str = ""  # a regular expression the message must match
+    errors: bool = False  # error lines only (LogEntry.is_error, the one error-line matcher)
+
+    @property
+    def shown(self) -> str:
+        """What the page shows beside the button: the pattern, or what an error line is."""
+        return self.pattern or "webhook error · prisma … error · 429/5xx as a status · level ≥ error"
+
 
 PRESETS = {
-    "errors": ("Errors", r"(webhook error|prisma.*error|429|5..)"),
-    "topics": ("Webhook topics", r"(APP/|CUSTOMERS/|SHOP/)"),
+    "errors": Preset("Errors", errors=True),
+    "topics": Preset("Webhook topics", r"(APP/|CUSTOMERS/|SHOP/)"),
 }
 MAX_REGEX_CHARS = 500
 MAX_FIELD_CHARS = 200
@@ -95,14 +109,20 @@ class LogFilter:
     @property
     def patterns(self) -> list[str]:
         """The regular expressions a line must match (all of them, case-insensitively)."""
-        found = [PRESETS[self.preset][1]] if self.preset else []
+        found = [PRESETS[self.preset].pattern] if self.preset and PRESETS[self.preset].pattern else []
         if self.regex:
             found.append(self.regex)
         return found
 
     @property
+    def errors_only(self) -> bool:
+        return bool(self.preset) and PRESETS[self.preset].errors
+
+    @property
     def active(self) -> bool:
-        return bool(self.app or self.instance or self.region or self.min_level or self.text or self.patterns)
+        return bool(
+            self.app or self.instance or self.region or self.min_level or self.text or self.patterns or self.errors_only
+        )
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         if self.app:
@@ -116,6 +136,9 @@ class LogFilter:
             queryset = queryset.filter(level__gte=self.min_level)
         if self.text:
             queryset = queryset.filter(message__icontains=self.text)
+        if self.errors_only:
+            # Decided at ingest; the partial index logentry_error_ts holds only these rows.
+            queryset = queryset.filter(is_error=True)
         for pattern in self.patterns:
             # PostgreSQL: `message ~* pattern`; SQLite: Django's REGEXP, i.e. Python's re.
             queryset = queryset.filter(message__iregex=pattern)
@@ -135,6 +158,8 @@ class LogFilter:
         if self.min_level and level < self.min_level:
             return False
         if self.text and self.text.lower() not in message.lower():
+            return False
+        if self.errors_only and not errorlines.is_error(message, level=level):
             return False
         return all(pattern.search(message) for pattern in self.compiled())
 

@@ -157,12 +157,12 @@ def tail(request: HttpRequest) -> HttpResponse:
         "presets": [
             {
                 "key": key,
-                "label": label,
-                "pattern": pattern,
+                "label": preset.label,
+                "pattern": preset.shown,
                 "active": log_filter.preset == key,
                 "url": reverse("logs") + "?" + urlencode([*other, ("preset", key)]),
             }
-            for key, (label, pattern) in selectors.PRESETS.items()
+            for key, preset in selectors.PRESETS.items()
         ],
         "errors": errors,
         "opening": opening,

@@ -45,7 +45,8 @@ def _days(setting: str) -> Callable[[], timedelta]:
 
 
 def replayed_dead_letter_age() -> timedelta:
-    return timedelta(hours=settings.RETENTION_REPLAYED_DEADLETTER_HOURS)
+    """DEADLETTER_REPLAYED_GRACE: the same grace as `replay_deadletters --cleanup`."""
+    return settings.DEADLETTER_REPLAYED_GRACE
 
 
 def keep_events_that_need_an_operator(queryset: QuerySet, now: datetime) -> QuerySet:
@@ -78,7 +79,7 @@ POLICIES: list[Policy] = [
         DeadLetter,
         "replayed_at",
         replayed_dead_letter_age,
-        "dead letters replayed more than RETENTION_REPLAYED_DEADLETTER_HOURS ago",
+        "dead letters replayed more than DEADLETTER_REPLAYED_GRACE ago",
         keep=only_replayed,
     ),
     Policy(

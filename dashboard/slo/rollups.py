@@ -6,7 +6,10 @@ schedule "slo-daily-report" → rollup_range(the previous day) first, to fill an
 Sources per minute [m, m + 1 min):
 - ingress latency and 5xx: telemetry.LatencyMinute, series "ingress" (the telemetry flushes);
 - events received: WebhookEvent.received_at; delivered: WebhookEvent.delivered_at;
-- dead-lettered: DeadLetter.created_at;
+- dead-lettered: by the minute its *event* was received (DeadLetter.event.received_at), so an
+  event and its dead letter always fall in one minute and the error rate's bad events never
+  exceed its total at a window's edge; a dead letter created after its event's minute was rolled
+  up makes the rollup job recompute that minute (rollup_recent, step 4);
 - the app's response times: DeliveryAttempt.started_at and duration_ms;
 - uptime: the SLO_UPTIME_PROBE's ProbeResult rows, warn counting as up.
 Synthetic events (and ingress answers marked synthetic) are left out unless SLO_INCLUDE_SYNTHETIC.
@@ -134,11 +137,12 @@ def _delivered(rows: dict, start: datetime, end: datetime) -> None:
 
 
 def _dead_lettered(rows: dict, start: datetime, end: datetime) -> None:
-    # Range on the dl_created_at index.
+    # By the event's minute: a range on the event_received_at index, joined to each event's one
+    # dead letter on its unique event_id.
     letters = (
-        DeadLetter.objects.filter(created_at__gte=start, created_at__lt=end)
+        DeadLetter.objects.filter(event__received_at__gte=start, event__received_at__lt=end)
         .filter(_synthetic_filter("event__synthetic"))
-        .annotate(at=TruncMinute("created_at"))
+        .annotate(at=TruncMinute("event__received_at"))
         .values("at")
         .annotate(n=Count("id"))
     )
@@ -234,6 +238,9 @@ def rollup_recent(now: datetime | None = None) -> dict:
        can land a little after their minute closed.
     3. If the newest stored row is older than that (first run, scheduler downtime), start
        right after it instead, at most CATCH_UP back.
+    4. Recompute the older minutes (at most CATCH_UP back) whose events were dead-lettered
+       within the recomputed span: dead letters count in their event's minute, which was rolled
+       up before the delivery gave up (a held event can be dead-lettered long after it arrived).
     """
     end = floor_minute(now or timezone.now())
     start = end - settings.SLO_ROLLUP_MINUTES * MINUTE
@@ -243,9 +250,30 @@ def rollup_recent(now: datetime | None = None) -> dict:
         start = oldest_allowed
     elif newest + MINUTE < start:
         start = max(newest + MINUTE, oldest_allowed)
-    return summary(rollup_range(start, end), start, end)
+    written = rollup_range(start, end)
+    late = (
+        DeadLetter.objects.filter(created_at__gte=start, created_at__lt=end)
+        .filter(event__received_at__lt=start, event__received_at__gte=oldest_allowed)
+        .annotate(at=TruncMinute("event__received_at"))
+        .values_list("at", flat=True)
+        .distinct()
+    )
+    for first, last in _runs(sorted({floor_minute(moment) for moment in late})):
+        written += rollup_range(first, last + MINUTE)
+    return summary(written, start, end)
 
 
 def summary(written: int, start: datetime, end: datetime) -> dict:
     """The rollup job's result, as its JobRun keeps it."""
     return {"minutes": written, "from": start.isoformat(), "to": end.isoformat()}
+
+
+def _runs(minutes: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Consecutive minutes as (first, last) pairs, so a run of them is one recompute."""
+    found: list[tuple[datetime, datetime]] = []
+    for minute in minutes:
+        if found and minute - found[-1][1] == MINUTE:
+            found[-1] = (found[-1][0], minute)
+        else:
+            found.append((minute, minute))
+    return found

@@ -278,7 +278,8 @@ def grouped_sums(start: datetime, end: datetime, step: timedelta, *, fields=SERI
 
 
 def _ratio(good: int, total: int) -> float | None:
-    return None if total <= 0 else good / total
+    """An SLI point of the charts: slo_math.Counts' clamped SLI, so a chart never dips below 0 %."""
+    return slo_math.Counts(bad=total - good, total=total).sli
 
 
 def _p95(row: dict, buckets: list[str]) -> float | None:

@@ -6,7 +6,6 @@ own judge; the alerts that follows, one acknowledged; and each rule's state as t
 from __future__ import annotations
 
 import bisect
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,10 +24,7 @@ def write(world: World) -> None:
     rules = {rule.key: rule for rule in rules_module.RULES}
     open_at = world.open_counter()
     created = sorted(event.letter.created_at for event in world.plan.letters)
-    pattern = re.compile(settings.ALERT_ERROR_PATTERN, re.IGNORECASE)
-    errors = sorted(
-        row.timestamp_ns for row in world.logs if row.provider != own_events.PROVIDER and pattern.search(row.message)
-    )
+    errors = sorted(row.timestamp_ns for row in world.logs if row.provider != own_events.PROVIDER and row.is_error)
     run_times = [at for at, _ in world.down_by_run]
 
     # What each rule read at a moment, judged by the rule's own judge (dashboard.alerts.rules).

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from dashboard.alerts.models import Alert, Notification, RuleState
 from dashboard.health.models import ProbeState
+from dashboard.logs.ingest import insert_rows
+from dashboard.logs.records import LogRow, datetime_to_ns
 from tests.alerts.conftest import make_dead_letters, on_schedule
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +137,61 @@ def test_it_runs_as_a_real_process_with_the_exit_status_cron_and_ci_read():
     )
     assert result.returncode == 2, result.stderr
     assert json.loads(result.stdout)["exit_code"] == 2
+
+
+# --------------------------------------------------------------------------- --any: the checklist's grep
+
+
+def app_lines(*messages: str, minutes_ago: float = 1, provider: str = "app") -> None:
+    when = timezone.now() - timedelta(minutes=minutes_ago)
+    insert_rows(
+        [
+            LogRow(timestamp_ns=datetime_to_ns(when) + n, message=m, app="timedify", provider=provider)
+            for n, m in enumerate(messages)
+        ]
+    )
+
+
+def test_any_exits_2_on_a_single_error_line_and_prints_it(db):
+    app_lines("GET /health 200 15ms", "Admin API responded 429 Too Many Requests", "took 503ms")
+    code, out = check("--any")
+    assert code == 2
+    assert "[status 429] Admin API responded 429 Too Many Requests" in out
+    assert "took 503ms" not in out and "GET /health" not in out
+    assert "exit 2: 1 error line in the last 5 min" in out
+
+
+def test_any_is_quiet_without_error_lines_in_the_window(db):
+    app_lines("webhook error: from an hour ago", minutes_ago=60)
+    app_lines("listening on port 5432", "version 5.2.19", "fly scale memory 512")
+    code, out = check("--any")
+    assert code == 0 and "exit 0: no error line in the last 5 min" in out
+    code, out = check("--any", "--since", "2h")
+    assert code == 2 and "[webhook error] webhook error: from an hour ago" in out
+
+
+def test_any_leaves_timedify_ops_own_events_to_their_own_rules(db):
+    app_lines("alert notification failed: HTTP 500", provider="events")
+    assert check("--any")[0] == 0
+
+
+def test_any_speaks_json_for_ci(db):
+    app_lines("PrismaClientKnownRequestError: ", "status=502 path=/webhooks")
+    code, out = check("--any", "--since", "10m", "--json")
+    payload = json.loads(out)
+    assert code == payload["exit_code"] == 2
+    assert payload["error_lines"] == 2
+    assert [line["why"] for line in payload["lines"]] == ["prisma error", "status 502"]
+
+
+def test_any_ignores_the_rules_thresholds(quiet, settings):
+    # The paging rule needs more than 20 lines held for 2 minutes; the check needs one.
+    settings.ALERT_THRESHOLDS = {"error-log-lines": 1000}
+    app_lines("5xx from the checkout route")
+    assert check("--any")[0] == 2
+    assert check()[0] == 0
+
+
+def test_since_without_any_is_refused(db):
+    with pytest.raises(CommandError, match="--since goes with --any"):
+        call_command("alerting_check", "--since", "5m", stdout=StringIO())

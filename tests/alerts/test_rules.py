@@ -11,7 +11,9 @@ from dashboard.alerts import engine
 from dashboard.alerts.models import Alert, RuleState
 from dashboard.alerts.rules import RULES, get_rule
 from dashboard.health.models import ProbeState
+from dashboard.logs.ingest import insert_rows
 from dashboard.logs.models import LogEntry
+from dashboard.logs.records import LogRow, datetime_to_ns
 from dashboard.slo.models import SloMinute
 from deadletters.models import DeadLetter
 from tests.alerts.conftest import T0, make_dead_letters, make_event, minutes, on_schedule
@@ -152,9 +154,9 @@ def test_open_dead_letters_fire_above_n_and_resolve_when_replayed(settings):
 
 
 def log_line(message: str, when, provider: str = "app") -> LogEntry:
-    return LogEntry.objects.create(
-        timestamp=when, timestamp_ns=int(when.timestamp() * 1e9), message=message, app="timedify", provider=provider
-    )
+    """A line stored as ingest stores it (classified by the one error-line matcher)."""
+    insert_rows([LogRow(timestamp_ns=datetime_to_ns(when), message=message, app="timedify", provider=provider)])
+    return LogEntry.objects.order_by("-id").first()
 
 
 def test_error_lines_in_the_last_five_minutes_fire_above_n_and_resolve_as_they_age(settings):
@@ -165,12 +167,19 @@ def test_error_lines_in_the_last_five_minutes_fire_above_n_and_resolve_as_they_a
         "PrismaClientKnownRequestError: prisma query error P2002",
         "Shopify Admin API answered 429 Too Many Requests",
         "POST /webhooks/app/uninstalled 500 in 33 ms",
-        "upstream said 503",
+        "upstream said HTTP 503",
+        "5xx from the app's checkout route",
     ]
     harmless = [
         "GET /health 200 in 1500 ms",  # 1500 is not a 5xx
         "released 2026-05-12, build 4512",
         "request took 15.2 ms",
+        # The checklist's bare `429|5..` flags every one of these.
+        '"POST /webhooks/orders/create HTTP/1.1" 200 512 0.004s',
+        "took 503ms",
+        "fly scale memory 512",
+        "GET /products/512 200",
+        "upstream said 503",  # a bare number is not a status
     ]
     for message in matching + harmless:
         log_line(message, T0 - minutes(2))
@@ -178,7 +187,8 @@ def test_error_lines_in_the_last_five_minutes_fire_above_n_and_resolve_as_they_a
     # timedify-ops' own events (e.g. a failed notification's "HTTP 500") do not count.
     log_line("alert notification failed: error=HTTP 500", T0 - minutes(1), provider="events")
     result = run("error-log-lines", T0)
-    assert (result.state, result.evaluation.value) == ("firing", 5)
+    assert (result.state, result.evaluation.value) == ("firing", 6)
+    assert result.evaluation.detail == "6 error lines in the last 5 minutes"
     assert run("error-log-lines", T0 + minutes(4)).state == "ok"
 
 

@@ -18,7 +18,30 @@ def test_the_runbook_needs_login(anonymous_client):
 
 
 def test_an_unknown_document_is_a_404(viewer_client):
-    assert viewer_client.get("/runbook/secrets/").status_code == 404
+    assert viewer_client.get("/runbook/nothing-here/").status_code == 404
+
+
+@pytest.mark.parametrize(("doc", "heading"), [("backups", "Backups and restores"), ("secrets", "Secrets")])
+def test_backups_and_secrets_are_runbook_pages(viewer_client, doc, heading):
+    response = viewer_client.get(f"/runbook/{doc}/")
+    assert response.status_code == 200
+    assert heading in response.content.decode()
+
+
+def test_the_runbook_shows_the_escalation_table_the_team_fills_in(viewer_client):
+    content = viewer_client.get("/runbook/").content.decode()
+    assert 'id="escalation"' in content
+    for column in ("who", "for", "how to reach them", "move on after"):
+        assert f"<th>{column}</th>" in content
+    assert 'href="/runbook/backups/"' in content and 'href="/runbook/secrets/"' in content
+
+
+def test_the_runbook_has_the_memory_step_and_the_dead_letter_list():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "RUNBOOK.md").read_text()
+    assert "fly scale memory 512 --app <app>" in text and "oom_killed=true" in text
+    assert "replay_deadletters --list" in text
 
 
 def test_every_command_the_runbook_names_exists():
@@ -28,7 +51,8 @@ def test_every_command_the_runbook_names_exists():
 
     from django.core.management import get_commands
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "RUNBOOK.md").read_text()
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    text = "".join((docs / name).read_text() for name in ("RUNBOOK.md", "BACKUPS.md", "SECRETS.md", "CRON_JOBS.md"))
     named = set(re.findall(r"manage\.py ([a-z_]+)", text))
     assert named, "the runbook names commands"
     missing = sorted(named - set(get_commands()))

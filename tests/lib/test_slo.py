@@ -149,3 +149,10 @@ def test_the_burn_down_ends_at_the_budget_remaining():
 
 def test_the_ideal_line_spends_the_budget_evenly():
     assert [ideal_remaining(x) for x in (0, 0.25, 1, 1.5, -1)] == [1.0, 0.75, 0.0, 0.0, 1.0]
+
+
+def test_an_sli_is_clamped_to_0_and_1_when_counts_disagree_at_a_windows_edge():
+    counts = Counts(bad=5, total=3)
+    assert (counts.error_ratio, counts.sli) == (1.0, 0.0)
+    assert Counts(bad=-1, total=3).sli == 1.0
+    assert Counts(bad=0, total=0).sli is None

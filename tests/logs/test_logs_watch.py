@@ -66,6 +66,30 @@ def test_with_errors_it_exits_2_when_an_error_line_was_seen():
 
 
 @pytest.mark.django_db
+def test_with_errors_any_error_line_by_the_one_matcher_exits_2_whatever_its_level():
+    add_lines("Admin API responded 429 Too Many Requests", level=records.INFO)
+    assert watch("0", "--errors")[2] == 2
+
+
+@pytest.mark.django_db
+def test_with_errors_numbers_that_are_not_statuses_exit_0():
+    add_lines("GET /health 200 15ms", "listening on port 5432", "version 5.2.19", "shop 5 orders", "took 503ms")
+    out, _, code = watch("0", "--errors")
+    assert code == 0 and out.count("\n") == 5
+
+
+@pytest.mark.django_db
+def test_it_shows_the_last_ten_matching_lines_first_and_lines_0_only_follows():
+    add_lines(*(f"backlog line {n}" for n in range(12)))
+    out, _, _ = watch("0")
+    assert [line.rsplit(" ", 1)[1] for line in out.splitlines()] == [str(n) for n in range(2, 12)]
+    out, _, _ = watch("0", "--lines", "3")
+    assert out.count("\n") == 3
+    out, err, _ = watch("0", "--lines", "0")
+    assert out == "" and "0 lines" in err
+
+
+@pytest.mark.django_db
 def test_a_bad_filter_is_refused_with_the_reason():
     with pytest.raises(CommandError, match="is not valid"):
         call_command("logs_watch", "0", "--filter", "(", stdout=io.StringIO(), stderr=io.StringIO())

@@ -78,9 +78,37 @@ def test_the_opening_view_applies_every_filter(mixed_lines, query, expected):
         assert found == expected
 
 
-def test_the_errors_preset_is_the_teams_pattern():
-    assert selectors.PRESETS["errors"][1] == "(webhook error|prisma.*error|429|5..)"
-    assert selectors.PRESETS["topics"][1] == "(APP/|CUSTOMERS/|SHOP/)"
+def test_the_errors_preset_is_the_one_error_line_matcher_not_a_regex():
+    assert selectors.PRESETS["errors"].errors and selectors.PRESETS["errors"].pattern == ""
+    assert selectors.PRESETS["topics"].pattern == "(APP/|CUSTOMERS/|SHOP/)"
+
+
+def test_the_errors_preset_leaves_out_numbers_that_are_not_statuses():
+    add_lines(
+        "GET /health 200 15ms",
+        "listening on port 5432",
+        "version 5.2.19",
+        "shop 5 orders",
+        '"POST /webhooks/orders/create HTTP/1.1" 200 512 0.004s',
+        "took 503ms",
+        "fly scale memory 512",
+        "GET /products/512 200",
+    )
+    add_lines("Admin API responded 429 Too Many Requests", "upstream 5xx rate above 1 %", "status=502 path=/webhooks")
+    found = opening({"preset": "errors"}).lines
+    assert messages(found) == [
+        "Admin API responded 429 Too Many Requests",
+        "upstream 5xx rate above 1 %",
+        "status=502 path=/webhooks",
+    ]
+    assert all(line.is_error for line in found)
+
+
+def test_the_poll_with_the_errors_preset_returns_only_error_lines():
+    cursor = selectors.latest_id()
+    add_lines("GET /health 200 15ms", "HTTP 503 from the app", "took 503ms", "PrismaClientKnownRequestError: ")
+    result = selectors.poll(LogFilter.from_query({"preset": "errors"}), cursor)
+    assert messages(result.lines) == ["HTTP 503 from the app", "PrismaClientKnownRequestError: "]
 
 
 def test_the_opening_view_shows_the_newest_lines_oldest_first_within_the_window():

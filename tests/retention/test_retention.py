@@ -84,7 +84,7 @@ def test_an_event_whose_dead_letter_needs_an_operator_is_never_deleted():
     dead_letter("failed", days(400), "failed")
     dead_letter("replaying", days(400), "replaying")
     dead_letter("replayed-long-ago", days(400), "replayed", replayed_ago=days(30))
-    dead_letter("replayed-just-now", days(400), "replayed", replayed_ago=timedelta(hours=2))
+    dead_letter("replayed-just-now", days(400), "replayed", replayed_ago=timedelta(minutes=20))
     event("in-flight", days(20), status="received")
     event("stuck", days(20), status="delivering")
     services.run_retention(now=NOW)
@@ -93,7 +93,8 @@ def test_an_event_whose_dead_letter_needs_an_operator_is_never_deleted():
     assert DeliveryAttempt.objects.filter(event__webhook_id="open").count() == 5
 
 
-def test_dead_letters_replayed_more_than_24_hours_ago_are_deleted_and_their_young_events_stay():
+def test_dead_letters_replayed_more_than_the_grace_ago_are_deleted_and_their_young_events_stay(settings):
+    settings.DEADLETTER_REPLAYED_GRACE = timedelta(hours=24)
     dead_letter("replayed-2d", days(3), "replayed", replayed_ago=days(2))
     dead_letter("replayed-23h", days(3), "replayed", replayed_ago=timedelta(hours=23))
     dead_letter("open", days(3), "open")
@@ -263,7 +264,7 @@ def test_the_command_refuses_zero_days():
 
 def test_dead_letter_retention_is_the_dead_letter_rooms_own_audited_cleanup():
     dead_letter("replayed-long-ago", days(3), "replayed", replayed_ago=days(2))
-    dead_letter("replayed-recently", days(3), "replayed", replayed_ago=timedelta(hours=1))
+    dead_letter("replayed-recently", days(3), "replayed", replayed_ago=timedelta(minutes=20))
     dead_letter("still-open", days(3), "open")
     run, _ = services.run_retention(now=NOW)
     assert run.deleted["dead_letters"] == 1
@@ -323,3 +324,19 @@ def test_it_rests_between_batches_in_proportion_to_how_long_a_batch_took(setting
     assert report.rows == 3
     # Each batch "took" one tick: at 25 % duty it rests three times as long (a fourth, empty one ends it).
     assert rests == [3.0, 3.0, 3.0]
+
+
+def test_one_grace_for_replayed_dead_letters_short_by_default(settings):
+    """The checklist: delete after a successful replay. One setting for the retention job and
+    `replay_deadletters --cleanup`; an hour, not zero, so the replay's page stays readable a while."""
+    from timedify_ops import settings as project_settings
+
+    default = project_settings.DEADLETTER_REPLAYED_GRACE
+    assert default == timedelta(hours=1)
+    dead_letter("replayed-2h", days(3), "replayed", replayed_ago=timedelta(hours=2))
+    dead_letter("replayed-20m", days(3), "replayed", replayed_ago=timedelta(minutes=20))
+    services.run_retention(now=NOW)
+    assert set(DeadLetter.objects.values_list("event__webhook_id", flat=True)) == {"replayed-20m"}
+    settings.DEADLETTER_REPLAYED_GRACE = timedelta(minutes=10)
+    services.run_retention(now=NOW)
+    assert not DeadLetter.objects.exists()

@@ -76,6 +76,13 @@ def test_the_public_endpoints_want_their_credentials(anonymous_client):
     wrong = {"HTTP_AUTHORIZATION": "Bearer wrong"}
     assert anonymous_client.post("/logs/ingest", data="[]", content_type="application/json", **wrong).status_code == 401
 
+    for path in ("/heartbeats/nightly-backup", "/heartbeats/nightly-backup/start", "/heartbeats/nightly-backup/fail"):
+        assert anonymous_client.get(path).status_code == 405
+        assert anonymous_client.post(path).status_code == 401
+        assert anonymous_client.post(path, **wrong).status_code == 401
+        # An unknown name is not told apart from a known one without the token.
+        assert anonymous_client.post(path.replace("nightly-backup", "no-such-job")).status_code == 401
+
 
 def test_a_viewer_reads_every_page_and_gets_it_without_a_server_error(world, viewer_client, operator_client):
     before = snapshot()

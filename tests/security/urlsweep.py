@@ -22,9 +22,19 @@ PUBLIC = {
     "webhooks:ingress": "Shopify's webhooks, only with a valid HMAC",
     "webhooks:ingress-topic": "the same, per-topic path",
     "logs-ingest": "the Fly log shipper, only with LOG_INGEST_TOKEN",
+    "heartbeat": "outside jobs reporting in, only with HEARTBEAT_TOKEN",
+    "heartbeat-start": "the same, a run starting",
+    "heartbeat-fail": "the same, a run that failed",
 }
 # Views that skip the CSRF check because their callers are machines with their own credentials.
-CSRF_EXEMPT = {"webhooks:ingress", "webhooks:ingress-topic", "logs-ingest"}
+CSRF_EXEMPT = {
+    "webhooks:ingress",
+    "webhooks:ingress-topic",
+    "logs-ingest",
+    "heartbeat",
+    "heartbeat-start",
+    "heartbeat-fail",
+}
 # Every logged-in user may log themselves out or in again; these are not operator actions.
 ACCOUNT = {"login", "logout", "admin:login", "admin:logout"}
 

@@ -21,6 +21,7 @@ from tests.security.urlsweep import World
 from timedify_ops.jobs.registry import JOBS
 from timedify_ops.jobs.services import run_job
 from timedify_ops.lib import signing
+from timedify_ops.lib.heartbeats import parse as parse_heartbeats
 from timedify_ops.lib.retry import RetryBudget
 from webhooks.models import WebhookEvent
 
@@ -29,6 +30,7 @@ REFRESH_TOKEN = "shprt_world_refresh_token_5ecret_0123456789"
 WRONG_PASSWORD = "wrong-password-5ecret-0123"
 LEAKY_AUTHORIZATION = "Bearer leaked-upstream-token-5ecret-0123"
 SLACK_SECRET = "5ecretSlackWebhookPath0123"
+HEARTBEAT_TOKEN = "heartbeat-5ecret-token-0123456789"
 
 
 @dataclass
@@ -49,6 +51,16 @@ def build_world(*, settings, target, operator) -> SecretWorld:
     settings.TOKEN_ENCRYPTION_KEY = Fernet.generate_key().decode()
     settings.SHOPIFY_ADMIN_BASE_URL = target.url_for("/shopify").rstrip("/")
     settings.SHOPIFY_API_SECRET_PREVIOUS = "shpss_previous_5ecret_0123"
+    settings.HEARTBEATS = parse_heartbeats("nightly-backup=24h+2h")
+    settings.HEARTBEAT_TOKEN = HEARTBEAT_TOKEN
+    # An outside job reports a failure, with its output (kept, shown on /status/).
+    reported = Client().post(
+        "/heartbeats/nightly-backup/fail",
+        data=b"pg_dump: error: connection to server failed",
+        content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {HEARTBEAT_TOKEN}",
+    )
+    assert reported.status_code == 200, reported.content
     client = Client()
     signatures = []
 
@@ -142,12 +154,14 @@ def build_world(*, settings, target, operator) -> SecretWorld:
             "day": (timezone.now().date() - timedelta(days=1)).isoformat(),
             "topic": "app/uninstalled",
             "doc": "runbook",  # /runbook/<doc>/ (docs/RUNBOOK.md)
+            "name": "nightly-backup",  # /heartbeats/<name> (HEARTBEATS)
         },
         secrets={
             "SHOPIFY_API_SECRET": django_settings.SHOPIFY_API_SECRET,
             "SHOPIFY_API_SECRET_PREVIOUS": django_settings.SHOPIFY_API_SECRET_PREVIOUS,
             "LOG_INGEST_TOKEN": django_settings.LOG_INGEST_TOKEN,
             "METRICS_TOKEN": django_settings.METRICS_TOKEN,
+            "HEARTBEAT_TOKEN": HEARTBEAT_TOKEN,
             "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
             "TOKEN_ENCRYPTION_KEY": django_settings.TOKEN_ENCRYPTION_KEY,
             "the shop's access token": ACCESS_TOKEN,

@@ -172,7 +172,7 @@ def test_4xx_answers_are_left_out_of_latency_and_5xx_count_as_errors():
     assert row.ingress_5xx == 2
 
 
-def test_delivery_outcomes_and_dead_letters_are_counted_in_their_minute():
+def test_deliveries_count_in_their_minute_and_dead_letters_in_their_events_minute():
     first = deliver(make_event(received_at=START), at=START + timedelta(seconds=2), attempts=1)
     later = deliver(make_event(received_at=START), at=START + MINUTE + timedelta(seconds=2), attempts=3)
     dead_letter(make_event(received_at=START), at=START + MINUTE + timedelta(seconds=9))
@@ -181,9 +181,35 @@ def test_delivery_outcomes_and_dead_letters_are_counted_in_their_minute():
     attempt(later, at=START, duration_ms=2, status_code=None, error="connection refused")
     rollups.rollup_range(START, START + 2 * MINUTE)
     a, b = rows_between(START, START + 2 * MINUTE)
-    assert (a.received, a.delivered_first_try, a.delivered_after_retries, a.dead_lettered) == (3, 1, 0, 0)
-    assert (b.received, b.delivered_first_try, b.delivered_after_retries, b.dead_lettered) == (0, 0, 1, 1)
+    assert (a.received, a.delivered_first_try, a.delivered_after_retries, a.dead_lettered) == (3, 1, 0, 1)
+    assert (b.received, b.delivered_first_try, b.delivered_after_retries, b.dead_lettered) == (0, 0, 1, 0)
     assert (a.attempts, a.attempts_failed) == (3, 2)
+
+
+def test_an_event_and_its_dead_letter_across_a_window_edge_never_make_the_error_rate_negative():
+    # Received in the last second of a minute, dead-lettered in the next: by created_at the next
+    # minute had one bad event and no events at all.
+    dead_letter(make_event(received_at=START + timedelta(seconds=59)), at=START + MINUTE + timedelta(seconds=20))
+    rollups.rollup_range(START, START + 2 * MINUTE)
+    a, b = rows_between(START, START + 2 * MINUTE)
+    assert (a.received, a.dead_lettered) == (1, 1)
+    assert (b.received, b.dead_lettered) == (0, 0)
+    from dashboard.slo import services
+
+    for at in (START + MINUTE, START + 2 * MINUTE):
+        counts = services.window_counts(at, {"1m": MINUTE})["error_rate"]["1m"]
+        assert counts.bad <= counts.total
+
+
+def test_a_late_dead_letter_makes_the_job_recompute_its_events_minute(settings):
+    settings.SLO_ROLLUP_MINUTES = 5
+    event_minute = NOW - 30 * MINUTE
+    event = make_event(received_at=event_minute + timedelta(seconds=5))
+    rollups.rollup_recent(NOW - 20 * MINUTE)
+    assert SloMinute.objects.get(minute=event_minute).dead_lettered == 0
+    dead_letter(event, at=NOW - timedelta(seconds=30))  # held, then given up on long after it arrived
+    rollups.rollup_recent(NOW)
+    assert SloMinute.objects.get(minute=event_minute).dead_lettered == 1
 
 
 def test_synthetic_events_and_answers_are_left_out_unless_asked_for(settings):

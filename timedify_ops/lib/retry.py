@@ -8,13 +8,22 @@ shorten it, so the spacing is a guaranteed minimum.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol, TypeVar
 
 RETRYABLE_STATUS = frozenset({408, 429})
+
+# The longest wait a Retry-After is believed for: one hour. A server asking for more (or an HTTP date
+# further out, or a clock far off) is read as this. A budget sleeps in its retry loop only up to its
+# own `retry_after_cap_s` (seconds); a longer Retry-After is the caller's cue to reschedule the work
+# for then instead of retrying early (`RetryBudget.waits_for`), and this ceiling bounds how far out.
+RETRY_AFTER_CEILING_S = 3600.0
 
 
 class Outcome(Protocol):
@@ -61,6 +70,15 @@ class RetryBudget:
             wait = max(wait, min(retry_after_s, self.retry_after_cap_s))
         return wait * (1.0 + self.jitter * rng())
 
+    def waits_for(self, retry_after_s: float | None) -> bool:
+        """Whether this budget's loop waits out a Retry-After (within `retry_after_cap_s`).
+
+        False means the server asked for longer than the loop may sleep: `delay_s` would still only
+        wait the cap, so a caller that can should reschedule the work for `retry_after_s` from now
+        rather than retry early.
+        """
+        return retry_after_s is None or retry_after_s <= self.retry_after_cap_s
+
     def worst_case_s(self, attempt_timeout_s: float) -> float:
         """Longest a whole run of attempts can take (used to size leases and task timeouts)."""
         waits = sum(
@@ -96,14 +114,36 @@ def is_retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUS or 500 <= status <= 599
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form; HTTP dates ignored)."""
-    if not value:
+def parse_retry_after(
+    value: str | None, *, now: datetime | None = None, ceiling_s: float = RETRY_AFTER_CEILING_S
+) -> float | None:
+    """Seconds to wait from a Retry-After header, in either of its forms (RFC 9110 §10.2.3):
+
+    - delay-seconds (`120`; a decimal is accepted too),
+    - an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`, and the obsolete RFC 850 and asctime forms,
+      read as GMT): the seconds from `now` until then, 0 when it has passed.
+
+    At most `ceiling_s` (RETRY_AFTER_CEILING_S, an hour); None when the header is absent or unreadable.
+    """
+    if not value or not value.strip():
         return None
+    text = value.strip()
     try:
-        seconds = float(value.strip())
+        seconds = float(text)
     except ValueError:
+        seconds = _seconds_until(text, now)
+        if seconds is None:
+            return None
+    if not math.isfinite(seconds) or seconds < 0:
         return None
-    if seconds != seconds or seconds < 0:  # NaN or negative
+    return min(seconds, ceiling_s)
+
+
+def _seconds_until(text: str, now: datetime | None) -> float | None:
+    try:
+        moment = parsedate_to_datetime(text)
+    except (ValueError, TypeError, IndexError, OverflowError):
         return None
-    return seconds
+    if moment.tzinfo is None:  # asctime carries no zone; HTTP dates are always GMT
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())

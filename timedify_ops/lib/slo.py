@@ -47,11 +47,14 @@ class Counts:
 
     @property
     def error_ratio(self) -> float | None:
-        return None if self.total <= 0 else self.bad / self.total
+        # Clamped to [0, 1]: counts read from different tables can disagree at a window's edge
+        # (more bad events than the total they belong to); an SLI is never below 0 % or above 100 %.
+        return None if self.total <= 0 else min(1.0, max(0.0, self.bad / self.total))
 
     @property
     def sli(self) -> float | None:
-        return None if self.total <= 0 else self.good / self.total
+        ratio = self.error_ratio
+        return None if ratio is None else 1.0 - ratio
 
 
 def check_objective(objective: float) -> float:

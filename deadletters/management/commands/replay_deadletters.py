@@ -58,7 +58,7 @@ class Command(BaseCommand):
         mode.add_argument(
             "--cleanup",
             action="store_true",
-            help="delete dead letters replayed more than DEADLETTER_REPLAYED_GRACE ago (default 24h)",
+            help="delete dead letters replayed more than DEADLETTER_REPLAYED_GRACE ago (default 1h)",
         )
         parser.add_argument("--topic")
         parser.add_argument("--shop")

@@ -1,10 +1,25 @@
+"""manage.py alerting_check [--notify] [--json] | --any [--since DURATION]
+
+Without --any: every alert rule now (exit 0 quiet, 1 health, 2 error patterns or SLO burn), with
+the rules' thresholds — what pages. With --any: the checklist's
+`fly logs | grep -Ei "(webhook error|prisma.*error|429|5..)" && exit 2` for CI and cron — exit 2 when
+any error line of the app (timedify_ops.lib.errorlines) arrived in the last DURATION (default 5m),
+printing them; no threshold, no "for".
+"""
+
 import json
 import sys
+from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dashboard.alerts import engine
+from dashboard.alerts import engine, sources
+from timedify_ops.lib import errorlines
+from timedify_ops.lib.durations import parse_duration
+
+ANY_WINDOW = timedelta(minutes=5)
+SHOWN_LINES = 50
 
 
 class Command(BaseCommand):
@@ -21,9 +36,29 @@ class Command(BaseCommand):
             help="do what the alerting schedule does: record rule states, fire/resolve alerts, send notifications",
         )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON instead of a table")
+        parser.add_argument(
+            "--any",
+            action="store_true",
+            help="exit 2 when any error line arrived in the window (--since), printing them; rules are not evaluated",
+        )
+        parser.add_argument(
+            "--since",
+            metavar="DURATION",
+            help="with --any: the window, e.g. 5m, 1h, 24h (default 5m; a bare number is minutes)",
+        )
 
     def handle(self, *args, notify=False, as_json=False, **options):
         now = timezone.now()
+        if options["since"] and not options["any"]:
+            raise CommandError("--since goes with --any (the rules keep their own windows)")
+        if options["any"]:
+            if notify:
+                raise CommandError("--any only reads the logs; --notify is for the rules")
+            try:
+                window = parse_duration(options["since"], bare_unit="m") if options["since"] else ANY_WINDOW
+            except ValueError as error:
+                raise CommandError(f"--since: {error}") from None
+            sys.exit(self._any(now, window, as_json))
         if notify:
             results, summary = engine.alert_now(now)
         else:
@@ -62,3 +97,44 @@ class Command(BaseCommand):
             self.stdout.write(style(line))
         verdict = {0: "quiet", 1: "health failing", 2: "error patterns or SLO burn"}[code]
         self.stdout.write(f"exit {code}: {verdict}")
+
+    def _any(self, now, window: timedelta, as_json: bool) -> int:
+        lines = sources.error_lines(now - window, now)
+        found = list(lines[: SHOWN_LINES + 1]) if lines is not None else []
+        total = len(found) if len(found) <= SHOWN_LINES else lines.count()
+        found = found[:SHOWN_LINES]
+        code = 2 if total else 0
+        if as_json:
+            payload = {
+                "checked_at": now.isoformat(),
+                "since": (now - window).isoformat(),
+                "exit_code": code,
+                "error_lines": total,
+                "lines": [
+                    {
+                        "timestamp": line.timestamp_text,
+                        "app": line.app,
+                        "instance": line.instance,
+                        "why": errorlines.classify(line.message, level=line.level, fields=line.extra),
+                        "message": line.message[:1000],
+                    }
+                    for line in found
+                ],
+            }
+            self.stdout.write(json.dumps(payload, indent=2))
+            return code
+        for line in found:
+            why = errorlines.classify(line.message, level=line.level, fields=line.extra) or "error"
+            source = " ".join(part for part in (line.app, line.instance[:8]) if part)
+            self.stdout.write(self.style.ERROR(f"{line.timestamp_text} {source} [{why}] {line.message[:500]}"))
+        if total > len(found):
+            self.stdout.write(f"… and {total - len(found)} more")
+        minutes = window.total_seconds() / 60
+        span = f"{minutes:g} min" if minutes < 120 else f"{minutes / 60:g} h"
+        verdict = (
+            f"{total} error line{'s' * (total != 1)} in the last {span}"
+            if total
+            else f"no error line in the last {span}"
+        )
+        self.stdout.write(f"exit {code}: {verdict}")
+        return code

@@ -1,10 +1,13 @@
-"""manage.py logs_watch [SECONDS] [--filter REGEX] [--errors] [--app NAME] [--source db|fly]
+"""manage.py logs_watch [SECONDS] [--filter REGEX] [--errors] [--lines N] [--app NAME] [--source db|fly]
 
 A coloured, filtered tail that stops by itself: replaces
 `timeout 15s fly logs --app timedify | grep -E "(APP/|CUSTOMERS/|SHOP/)"` and logs-watch.sh.
+Like `fly logs` and `tail -f`, it shows the last N matching lines first (`--lines`, 10 by default,
+from the last LOG_TAIL_WINDOW_MINUTES), then follows; `--lines 0` follows only.
 
 Exit codes: 0 all good · 1 bad arguments, or the store / `fly logs` failed ·
-2 with --errors, an error line (level error or worse) was seen · 3 `fly` is not installed.
+2 with --errors, an error line was among the lines shown (timedify_ops.lib.errorlines: a signature,
+a 429/5xx where a status is written, or level error or worse) · 3 `fly` is not installed.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboard.logs import records, selectors
+from timedify_ops.lib import errorlines
 
 EXIT_ERRORS_SEEN = 2
 EXIT_FLY_MISSING = 3
+DEFAULT_LINES = 10  # as tail(1) and `fly logs` show before they follow
 
 RESET = "\x1b[0m"
 DIM = "\x1b[2m"
@@ -48,11 +53,19 @@ class Line:
     level: int
     topic: str
     message: str
+    is_error: bool = False
 
     @classmethod
     def from_entry(cls, entry) -> Line:
         return cls(
-            entry.timestamp_text, entry.app, entry.region, entry.instance, entry.level, entry.topic, entry.message
+            entry.timestamp_text,
+            entry.app,
+            entry.region,
+            entry.instance,
+            entry.level,
+            entry.topic,
+            entry.message,
+            entry.is_error,
         )
 
 
@@ -80,7 +93,9 @@ class Command(BaseCommand):
         parser.add_argument("seconds", nargs="?", type=float, default=15.0, help="stop after this long (default 15)")
         parser.add_argument("--filter", dest="regex", default="", help="regular expression (case-insensitive)")
         parser.add_argument("--preset", choices=sorted(selectors.PRESETS), help="errors or topics, as on /logs/")
-        parser.add_argument("--errors", action="store_true", help="exit 2 when an error line was seen")
+        parser.add_argument(
+            "--errors", action="store_true", help="exit 2 when an error line was seen (the one error-line matcher)"
+        )
         parser.add_argument("--app", default="", help="only this app (required with --source fly)")
         parser.add_argument("--instance", default="", help="only instances starting with this")
         parser.add_argument("--region", default="")
@@ -92,8 +107,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--lines",
             type=int,
-            default=0,
-            help=f"first print the last N matching lines of the last {settings.LOG_TAIL_WINDOW_MINUTES} minutes",
+            default=DEFAULT_LINES,
+            help=f"first print the last N matching lines of the last {settings.LOG_TAIL_WINDOW_MINUTES} minutes "
+            f"(default {DEFAULT_LINES}; 0: only what arrives from now on). The store only: `fly logs` shows its own",
         )
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls of the store")
 
@@ -128,7 +144,7 @@ class Command(BaseCommand):
 
     def show(self, line: Line) -> None:
         self.seen += 1
-        if line.level >= records.ERROR:
+        if line.is_error:
             self.errors_seen += 1
         self.stdout.write(format_line(line, colour=self.colour))
         self.stdout.flush()
@@ -230,7 +246,8 @@ class Command(BaseCommand):
             return
         fields = records.parse_fly_cli_line(text)
         if fields is None:
-            line = Line("", app, "", "", records.effective_level(None, text), records.derive_topic(text), text)
+            level = records.effective_level(None, text)
+            line = Line("", app, "", "", level, records.derive_topic(text), text)
         else:
             message = fields["message"]
             try:
@@ -246,6 +263,7 @@ class Command(BaseCommand):
                 records.derive_topic(message, settings.WEBHOOK_TOPICS),
                 message,
             )
+        line.is_error = errorlines.is_error(line.message, level=line.level)
         if log_filter.matches(
             app=line.app, instance=line.instance, region=line.region, level=line.level, message=line.message
         ):
